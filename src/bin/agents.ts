@@ -1,0 +1,11 @@
+import { AGENTS } from '../../agents/index.js';
+import { multiCallMain } from '../ocf/main.js';
+
+// Read argv/env inside the call, never at module load (SEA snapshots freeze them).
+void multiCallMain(AGENTS, process.argv).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`ocf-exit-reason:internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,12 @@
+import Agents from './agents.js';
+import Cib from './cib.js';
+import Install from './install.js';
+import MetaData from './meta-data.js';
+
+/** oclif's explicit command strategy (package.json oclif.commands): one bundle, no directory scan. */
+export const COMMANDS = {
+  agents: Agents,
+  cib: Cib,
+  install: Install,
+  'meta-data': MetaData,
+};

@@ -1,0 +1,68 @@
+import type { Deadline } from './deadline.js';
+import type { CrmMeta } from './env.js';
+import type { Logger } from './log.js';
+import type { ParamDecls, ParamValues } from './params.js';
+import type { Runner } from './run.js';
+
+export type Role = 'Promoted' | 'Unpromoted';
+
+/** One <action> line of the meta-data. Times in seconds, as crm shells show them. */
+export interface OpDecl {
+  timeout: number;
+  interval?: number;
+  depth?: number;
+  role?: Role;
+  startDelay?: number;
+}
+
+export interface Ctx<V> {
+  agent: string;
+  action: string;
+  instance: string;
+  params: V;
+  meta: CrmMeta;
+  checkLevel: number;
+  /** Per-boot state directory (HA_RSCTMP). */
+  rsctmp: string;
+  /** monitor with interval 0: Pacemaker asks "is it running here?", not "is it healthy?". */
+  isProbe: boolean;
+  deadline: Deadline;
+  log: Logger;
+  run: Runner;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ActionDecl<V> extends OpDecl {
+  /** Run the agent's `validate` before this action (start, promote…). */
+  validate?: boolean;
+  /** Extra <action> lines, e.g. one monitor per role. Replaces the default line when given. */
+  ops?: OpDecl[];
+  /** Returns an OCF code (default 0) or throws OcfError. */
+  handler: (ctx: Ctx<V>) => Promise<number | void> | number | void;
+}
+
+export interface AgentDecl<P extends ParamDecls = ParamDecls> {
+  name: string;
+  version: string;
+  shortdesc: string;
+  longdesc: string;
+  params: P;
+  actions: Record<string, ActionDecl<ParamValues<P>>>;
+  /**
+   * Checks that need this node (tools, interfaces, devices): 5 for what this
+   * node lacks, 6 for configuration wrong everywhere. Run by validate-all and
+   * by actions declared with `validate: true`.
+   */
+  validate?: (ctx: Ctx<ParamValues<P>>) => Promise<void> | void;
+}
+
+/** Identity function that keeps the parameter types flowing into the actions. */
+export function defineAgent<P extends ParamDecls>(decl: AgentDecl<P>): AgentDecl<P> {
+  return decl;
+}
+
+/** Actions every agent has, provided by the runtime. */
+export const BUILTIN_OPS: Record<string, OpDecl> = {
+  'meta-data': { timeout: 5 },
+  'validate-all': { timeout: 20 },
+};

@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import type { Deadline } from './deadline.js';
+import { OcfError, OCF } from './exit-codes.js';
+import type { Logger } from './log.js';
+
+export interface RunOptions {
+  /** This command's own limit (ms); never more than what is left of the op deadline. */
+  timeoutMs?: number;
+  /** Written to the command's stdin. */
+  input?: string;
+  /** false: a non-zero exit is returned, not thrown. */
+  check?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** What kind of failure a non-zero exit is (default: generic error 1). */
+  failCode?: number;
+}
+
+export interface RunResult {
+  command: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** The sbin directories hold most of the tools agents need; Pacemaker's PATH may lack them. */
+export function agentPath(path: string | undefined): string {
+  const want = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  const have = (path ?? '').split(':').filter(Boolean);
+  return [...have, ...want.filter((d) => !have.includes(d))].join(':');
+}
+
+const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+
+export function describeCommand(cmd: string, args: readonly string[]): string {
+  return [cmd, ...args].map(quote).join(' ');
+}
+
+const GRACE_MS = 1000;
+
+const logged = (e: OcfError) => {
+  e.logged = true;
+  return e;
+};
+
+export interface Runner {
+  (cmd: string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+/**
+ * The one way agents run programs: an argument array (never a shell), output
+ * captured, bounded by the op deadline. A command still running at its bound
+ * gets SIGTERM, then SIGKILL a second later, and the op fails with a reason
+ * that names it.
+ */
+export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.ProcessEnv): Runner {
+  return async (cmd, args, opts = {}) => {
+    const command = describeCommand(cmd, args);
+    const limit = deadline.bound(opts.timeoutMs);
+    if (limit <= 0) throw deadline.timeout(`not starting ${command}`);
+    const env = { ...(opts.env ?? baseEnv) };
+    env.PATH = agentPath(env.PATH);
+    log.debug(`running: ${command}`);
+
+    const result = await new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(cmd, [...args], { env, cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      let killer: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        killer = setTimeout(() => child.kill('SIGKILL'), GRACE_MS);
+      }, limit);
+      child.stdout?.on('data', (b: Buffer) => out.push(b));
+      child.stderr?.on('data', (b: Buffer) => err.push(b));
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        clearTimeout(killer);
+        if (e.code === 'ENOENT') reject(new OcfError(OCF.ERR_INSTALLED, `${cmd}: command not found`));
+        else if (e.code === 'EACCES') reject(new OcfError(OCF.ERR_INSTALLED, `${cmd}: not executable`));
+        else reject(new OcfError(OCF.ERR_GENERIC, `${cmd}: ${e.message}`));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        clearTimeout(killer);
+        resolve({ command, code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), timedOut });
+      });
+      if (opts.input !== undefined) {
+        child.stdin?.on('error', () => {});
+        child.stdin?.end(opts.input);
+      }
+    });
+
+    if (result.timedOut) {
+      const reason = `${command}: killed after ${Math.round(limit / 100) / 10}s (${opts.timeoutMs !== undefined && opts.timeoutMs <= limit ? 'its time limit' : 'operation deadline'})`;
+      log.error(reason);
+      throw logged(new OcfError(OCF.ERR_GENERIC, reason));
+    }
+    if (result.code !== 0) {
+      const status = result.signal ? `killed by ${result.signal}` : `exit ${result.code}`;
+      const detail = result.stderr.trim().split('\n').slice(-3).join(' / ');
+      const text = `${command}: ${status}${detail ? `: ${detail}` : ''}`;
+      if (opts.check === false) log.debug(text);
+      else {
+        log.error(text);
+        throw logged(new OcfError(opts.failCode ?? OCF.ERR_GENERIC, text));
+      }
+    }
+    return result;
+  };
+}
