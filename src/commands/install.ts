@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { AGENTS } from '../../agents/index.js';
 import { applyInstall, InstallError, planInstall } from '../gen/install.js';
+import { fatal } from '../gen/fail.js';
 import { builtAgentsExecutable } from '../gen/paths.js';
 
 export default class Install extends Command {
@@ -20,9 +21,9 @@ export default class Install extends Command {
       for (const s of steps) this.log(`${flags['dry-run'] ? 'would ' : ''}${s.action}: ${s.path}${s.target ? ` -> ${s.target}` : ''}`);
       if (!flags['dry-run']) applyInstall(plan, steps);
     } catch (e) {
-      if (e instanceof InstallError) this.error(e.message, { exit: e.exitCode });
+      if (e instanceof InstallError) fatal(this, e.message, e.exitCode);
       const err = e as NodeJS.ErrnoException;
-      this.error(`install failed: ${err.message}`, { exit: 1 });
+      fatal(this, `install failed: ${err.message}`, 1);
     }
   }
 }

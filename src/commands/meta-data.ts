@@ -1,5 +1,6 @@
 import { Args, Command } from '@oclif/core';
 import { AGENTS } from '../../agents/index.js';
+import { fatal } from '../gen/fail.js';
 import { renderMetaData } from '../ocf/metadata.js';
 
 export default class MetaData extends Command {
@@ -9,7 +10,7 @@ export default class MetaData extends Command {
   async run(): Promise<void> {
     const { args } = await this.parse(MetaData);
     const decl = AGENTS[args.agent];
-    if (!decl) this.error(`unknown agent '${args.agent}' (known: ${Object.keys(AGENTS).join(', ')})`, { exit: 2 });
+    if (!decl) fatal(this, `unknown agent '${args.agent}' (known: ${Object.keys(AGENTS).join(', ')})`, 2);
     process.stdout.write(renderMetaData(decl));
   }
 }

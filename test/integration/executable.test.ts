@@ -1,0 +1,143 @@
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AGENTS } from '../../agents/index.js';
+import { AGENTS_EXE, FIXTURE_BUNDLE, ROOT, runAgent, runInstalled } from '../helpers/agent.js';
+import { ocfGen } from '../helpers/ocf-gen.js';
+import { sh } from '../helpers/system.js';
+
+const DTD = '/usr/share/resource-agents/ra-api-1.dtd';
+const RNG = '/usr/share/resource-agents/metadata.rng';
+const tmp = mkdtempSync(join(tmpdir(), 'ocfkit-exe-'));
+// Meta-data names its DTD as SYSTEM "ra-api-1.dtd" (as the shell agents do): keep a copy beside the files.
+copyFileSync(DTD, join(tmp, 'ra-api-1.dtd'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function validate(xml: string, name: string): void {
+  const file = join(tmp, `${name}.xml`);
+  writeFileSync(file, xml);
+  // xmllint exits non-zero with the schema violation on stderr: the assertion shows it.
+  const dtd = sh('xmllint', ['--noout', '--dtdvalid', DTD, file], { allowFail: true });
+  expect(`dtd: ${dtd.code} ${dtd.stderr}`).toBe('dtd: 0 ');
+  const rng = sh('xmllint', ['--noout', '--relaxng', RNG, file], { allowFail: true });
+  expect(`rng: ${rng.code} ${rng.stderr}`).toBe(`rng: 0 ${file} validates\n`);
+}
+
+describe('meta-data', () => {
+  it.each(Object.keys(AGENTS))('%s: printed by the single executable, valid against ra-api-1.dtd and metadata.rng', (agent) => {
+    const r = runAgent(agent, 'meta-data');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(ROOT, 'build', 'metadata', `${agent}.xml`), 'utf8'));
+    validate(r.stdout, agent);
+  });
+
+  it('escapes text and renders select parameters for both schemas (fixture agent)', () => {
+    const xml = runAgent('Dummy', 'meta-data', { exe: FIXTURE_BUNDLE }).stdout;
+    expect(xml).toContain('Used by &lt;the runtime tests&gt;.');
+    expect(xml).toContain('A boolean "flag" &amp; more.');
+    expect(xml).toMatch(/<parameter name="mode" unique="0" required="0">\s*<longdesc lang="en">How to work.\nAllowed values: fast, safe.<\/longdesc>/);
+    expect(xml).toContain('<content type="integer" default="3"/>');
+    validate(xml, 'Dummy');
+  });
+
+  it('ocf-gen meta-data prints the same XML as the executable', () => {
+    const agent = Object.keys(AGENTS)[0]!;
+    const r = ocfGen(['meta-data', agent]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(runAgent(agent, 'meta-data').stdout);
+    const bad = ocfGen(['meta-data', 'NoSuchAgent']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown agent 'NoSuchAgent'");
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the single executable', () => {
+  it('runs with no Node.js in the environment and ignores NODE_OPTIONS', () => {
+    const r = runAgent('IPaddr2', 'usage', { env: { NODE_OPTIONS: '--require /nonexistent/evil.js', PATH: '/nonexistent' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: IPaddr2 /);
+  });
+  it('unknown action → 3 (unimplemented) with a reason', () => {
+    const r = runAgent('Filesystem', 'frobnicate');
+    expect([r.code, r.reason]).toEqual([3, "action 'frobnicate' is not implemented by Filesystem"]);
+  });
+  it('an unknown agent name → 2 with the list of agents', () => {
+    const r = sh('env', ['-i', AGENTS_EXE, 'NoSuchAgent', 'monitor'], { allowFail: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('agents: ');
+  });
+});
+
+describe('ocf-gen agents', () => {
+  it('lists every agent, as text and JSON', () => {
+    const json = JSON.parse(ocfGen(['agents', '--json']).stdout) as Array<{ name: string; version: string }>;
+    expect(json.map((a) => a.name).sort()).toEqual(Object.keys(AGENTS).sort());
+    const text = ocfGen(['agents']).stdout;
+    for (const a of json) expect(text).toMatch(new RegExp(`^${a.name} +${a.version.replace(/\./g, '\\.')} `, 'm'));
+  });
+});
+
+describe('ocf-gen install', () => {
+  const prefix = join(tmp, 'ocf');
+  const raDir = join(prefix, 'resource.d', 'ocfkit');
+
+  it('--dry-run changes nothing', () => {
+    const r = ocfGen(['install', '--prefix', prefix, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`would install: ${join(prefix, 'lib', 'ocfkit', 'ocfkit-agents')}`);
+    expect(() => lstatSync(prefix)).toThrow();
+  });
+
+  it('installs runnable agents as links to one executable (mode 0755)', () => {
+    const r = ocfGen(['install', '--prefix', prefix]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(raDir).sort()).toEqual(Object.keys(AGENTS).sort());
+    const exe = join(prefix, 'lib', 'ocfkit', 'ocfkit-agents');
+    expect(lstatSync(exe).mode & 0o777).toBe(0o755);
+    for (const agent of Object.keys(AGENTS)) {
+      expect(readlinkSync(join(raDir, agent))).toBe('../../lib/ocfkit/ocfkit-agents');
+      const run = runInstalled(join(raDir, agent), 'meta-data');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`<resource-agent name="${agent}"`);
+    }
+  });
+
+  it('is idempotent', () => {
+    const r = ocfGen(['install', '--prefix', prefix]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').every((l) => l.startsWith('unchanged: '))).toBe(true);
+  });
+
+  it('refuses to overwrite a file it did not install, unless --force', () => {
+    const agent = Object.keys(AGENTS)[0]!;
+    const foreign = join(raDir, agent);
+    rmSync(foreign);
+    writeFileSync(foreign, '#!/bin/sh\nexit 0\n');
+    chmodSync(foreign, 0o755);
+    const refused = ocfGen(['install', '--prefix', prefix]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${foreign} exists and was not installed by ocfkit (use --force to replace it)`);
+    expect(readFileSync(foreign, 'utf8')).toBe('#!/bin/sh\nexit 0\n');
+    const forced = ocfGen(['install', '--prefix', prefix, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readlinkSync(foreign)).toBe('../../lib/ocfkit/ocfkit-agents');
+  });
+
+  it('explains what is wrong when it cannot write (not root)', () => {
+    const locked = join(tmp, 'locked');
+    mkdirSync(locked, { mode: 0o755 });
+    chmodSync(tmp, 0o755);
+    const r = ocfGen(['install', '--prefix', join(locked, 'ocf')], { user: 'nobody' });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`cannot write to ${locked} (installing agents needs root)`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects a relative prefix with a clear message', () => {
+    const r = ocfGen(['install', '--prefix', 'relative/dir']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--prefix must be an absolute path: relative/dir');
+  });
+});

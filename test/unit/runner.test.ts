@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { Deadline } from '../../src/ocf/deadline.js';
+import { OCF, OcfError } from '../../src/ocf/exit-codes.js';
+import { createLogger } from '../../src/ocf/log.js';
+import { createRunner } from '../../src/ocf/run.js';
+
+function setup(timeoutMs: number) {
+  const lines: string[] = [];
+  const log = createLogger('Test', 'r1', {}, (s) => lines.push(s));
+  return { run: createRunner(new Deadline(timeoutMs), log, { PATH: '/usr/bin:/bin' }), lines };
+}
+
+describe('command runner', () => {
+  it('passes arguments as data, never through a shell', async () => {
+    const { run } = setup(10_000);
+    const r = await run('printf', ['%s|', '$(id)', 'a b', ';rm -rf /']);
+    expect(r.stdout).toBe('$(id)|a b|;rm -rf /|');
+  });
+  it('logs and throws a failed command with its exit status and stderr', async () => {
+    const { run, lines } = setup(10_000);
+    const err = await run('ls', ['/nonexistent-ocfkit']).catch((e: OcfError) => e);
+    expect(err).toBeInstanceOf(OcfError);
+    expect((err as OcfError).code).toBe(OCF.ERR_GENERIC);
+    expect((err as OcfError).reason).toMatch(/^ls \/nonexistent-ocfkit: exit 2: .*No such file/);
+    expect(lines.join('')).toMatch(/Test\(r1\)\[\d+\]: ERROR: ls \/nonexistent-ocfkit: exit 2/);
+  });
+  it('returns a failure without throwing when asked', async () => {
+    const { run } = setup(10_000);
+    const r = await run('sh', ['-c', 'echo out; echo err >&2; exit 3'], { check: false });
+    expect([r.code, r.stdout, r.stderr]).toEqual([3, 'out\n', 'err\n']);
+  });
+  it('maps a missing program to "not installed" (5)', async () => {
+    const { run } = setup(10_000);
+    const err = (await run('ocfkit-no-such-tool', []).catch((e) => e)) as OcfError;
+    expect([err.code, err.reason]).toEqual([OCF.ERR_INSTALLED, 'ocfkit-no-such-tool: command not found']);
+  });
+  it('kills a command that outlives the op deadline and reports it', async () => {
+    // 3 s op timeout → 2.5 s deadline after the 0.5 s margin; sleep 30 must be killed.
+    const { run, lines } = setup(3000);
+    const started = Date.now();
+    const err = (await run('sleep', ['30']).catch((e) => e)) as OcfError;
+    expect(err.code).toBe(OCF.ERR_GENERIC);
+    expect(err.reason).toMatch(/^sleep 30: killed after 2\.\ds \(operation deadline\)$/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(lines.join('')).toContain('ERROR: sleep 30: killed');
+  });
+  it("kills a command at its own limit when that comes first", async () => {
+    const { run } = setup(20_000);
+    const err = (await run('sleep', ['30'], { timeoutMs: 300 }).catch((e) => e)) as OcfError;
+    expect(err.reason).toBe('sleep 30: killed after 0.3s (its time limit)');
+  });
+  it('refuses to start a command when the deadline has passed', async () => {
+    const { run } = setup(500);
+    await new Promise((r) => setTimeout(r, 50));
+    const err = (await run('true', []).catch((e) => e)) as OcfError;
+    expect(err.reason).toMatch(/^not starting true: timed out/);
+  });
+});
