@@ -1,11 +1,359 @@
-import { defineAgent } from '../src/ocf/index.js';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { deviceState, findBlockDevice, flushBuffers, parseDeviceSpec, readOneBlock, runFsck } from '../src/sys/block.js';
+import { ensureFstypeSupported, fsckNeededByDefault, isBlockType, isClusterSafe, isNetworkType } from '../src/sys/fstypes.js';
+import { carriesDevice, carriesSource, describeEntry, type MountSource } from '../src/sys/mount-match.js';
+import { hasOption, optionsProblem, splitOptions } from '../src/sys/mount-options.js';
+import { mountAt, mountsBelow, readMounts, type MountEntry } from '../src/sys/mountinfo.js';
+import { parseSignalList } from '../src/sys/signal-names.js';
+import { writeAndReadBack } from '../src/sys/status-file.js';
+import { unmountBusy, unmountOrder } from '../src/sys/unmount.js';
+import { which } from '../src/sys/which.js';
 
-// Placeholder: replaced by the real agent.
+const TRUE = /^(true|yes|y|1|on|ja)$/i;
+const FALSE = /^(false|no|n|0|off|nein)$/i;
+const blanksAround = (v: string) => (v !== v.trim() ? 'leading or trailing blanks are not allowed' : undefined);
+
+const params = {
+  device: param.string({
+    shortdesc: 'block device',
+    longdesc: `The block device for the filesystem (/dev/drbd0, /dev/disk/by-uuid/…), or "-L label" / "-U uuid" as mount(8) takes them, or an NFS/CIFS export (host:/path, //server/share), or the directory to bind with options=bind.
+Labels and UUIDs are found through /dev/disk/by-label|by-uuid, or blkid where udev does not run.`,
+    required: true,
+    check: blanksAround,
+  }),
+  directory: param.string({
+    shortdesc: 'mount point',
+    longdesc: 'The mount point for the filesystem (an absolute path; created on start when missing). Blanks inside the path are fine.',
+    required: true,
+    check: (v) => blanksAround(v) ?? (!v.startsWith('/') ? 'not an absolute path' : /^\/+$/.test(v) ? '/ cannot be managed in a cluster' : undefined),
+  }),
+  fstype: param.string({
+    shortdesc: 'filesystem type',
+    longdesc: 'The type of filesystem to be mounted (ext4, xfs, nfs4, none for bind mounts…). When empty, mount(8) detects it.',
+    check: (v) => (/^[\w.+-]+$/.test(v) ? undefined : 'not a filesystem type name'),
+  }),
+  options: param.string({
+    shortdesc: 'options',
+    longdesc: `Any extra options to be given as -o options to mount (comma-separated, no blanks).
+For bind mounts, add "bind" here and set fstype to "none". Options such as "bind,ro" work too.`,
+    check: optionsProblem,
+  }),
+  statusfile_prefix: param.string({
+    shortdesc: 'status file prefix',
+    longdesc: `The prefix to be used for a status file for resource monitoring with depth 20, relative to the mount point.
+The file is <directory>/<prefix><instance>[_<clone>]_<node name>; by default in a separate directory.`,
+    default: '.Filesystem_status/',
+    check: (v) => (v.split('/').includes('..') ? '".." would place the status file outside the filesystem' : undefined),
+  }),
+  run_fsck: param.select(['auto', 'force', 'no'] as const, {
+    shortdesc: 'run_fsck',
+    longdesc: `Specify how to decide whether to run fsck or not.
+"auto": decide to run fsck depending on the fstype (journaling and network filesystems are not checked).
+"force": always run fsck regardless of the fstype.
+"no": do not run fsck ever.`,
+    default: 'auto',
+  }),
+  fast_stop: param.boolean({
+    shortdesc: 'fast stop',
+    longdesc: `Normally, we expect no users of the filesystem and the stop operation to finish quickly.
+With "yes", each mount gets 6 seconds to go (3 of them with term_signals) instead of the whole stop timeout.
+If you cannot control the filesystem users easily and want to prevent the stop action from failing, leave this "no" and give the stop operation an appropriate timeout.`,
+    default: false,
+  }),
+  force_clones: param.boolean({
+    shortdesc: 'allow running as a clone, regardless of filesystem type',
+    longdesc: `The use of a clone setup for local filesystems is forbidden by default. For special setups like glusterfs, cloning a mount of a local device with a filesystem like ext4 or xfs independently on several nodes is a valid use case.
+Only set this to "true" if you know what you are doing!`,
+    default: false,
+  }),
+  force_unmount: param.string({
+    shortdesc: 'Kill processes before unmount',
+    longdesc: `How to handle processes that keep the filesystem busy on stop.
+"true": kill the processes that use the mount (working directory, root, executable, open files, memory maps).
+"safe": the same, but processes in other mount namespaces are killed only when their use is proven by the kernel's mount ids.
+"false": do not kill any processes (stop fails, naming them).
+Processes are found by walking /proc without stat()ing any path, so a dead NFS server elsewhere cannot hang the stop; processes that only use the parent directory or another mount are never signalled.`,
+    default: 'true',
+    check: (v) => (v === 'safe' || TRUE.test(v) || FALSE.test(v) ? undefined : 'must be true, safe or false'),
+  }),
+  term_signals: param.string({
+    shortdesc: 'Signals to send processes during the graceful termination phase of stop',
+    longdesc: 'Signals (names or numbers, whitespace separated) to send processes during the graceful termination phase (the first half of the stop time).',
+    default: 'TERM',
+    check: signalsProblem,
+  }),
+  kill_signals: param.string({
+    shortdesc: 'Signals to send processes during the forceful killing phase of stop',
+    longdesc: 'Signals (names or numbers, whitespace separated) to send processes during the forceful killing phase (the second half of the stop time).',
+    default: 'KILL',
+    check: signalsProblem,
+  }),
+  signal_delay: param.string({
+    shortdesc: 'Seconds to wait after signalling processes on stop',
+    longdesc: 'How many seconds to wait after sending term/kill signals to processes in stop, before the next unmount attempt (fractions allowed). The wait ends early when every signalled process has exited.',
+    default: '1',
+    check: (v) => (/^\d+(\.\d+)?$/.test(v) ? undefined : 'not a number of seconds'),
+  }),
+};
+
+function signalsProblem(v: string): string | undefined {
+  try {
+    return parseSignalList(v).length ? undefined : 'no signal given';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+type FsCtx = Ctx<ParamValues<typeof params>>;
+
+/** The resource as the parameters describe it. */
+function resource(ctx: FsCtx) {
+  const p = ctx.params;
+  const options = splitOptions(p.options ?? '');
+  const bind = hasOption(options, 'bind') || hasOption(options, 'rbind');
+  const loop = hasOption(options, 'loop');
+  const spec = parseDeviceSpec(p.device);
+  const source: MountSource = { spec, fstype: p.fstype, bind, loop };
+  // Heartbeat's "blockdevice": a local block device is expected behind the mount.
+  const isDir = (path: string) => {
+    const ds = deviceState(path);
+    return ds.state === 'not-block' && ds.what === 'directory';
+  };
+  const block = !bind && !loop && isBlockType(p.fstype) && (spec.kind === 'tag' || (spec.kind === 'path' && !isDir(spec.path)));
+  const dir = p.directory.replace(/\/+$/, '');
+  const ro = hasOption(options, 'ro');
+  return { p, options, bind, loop, spec, source, block, dir, ro, forceUnmount: p.force_unmount === 'safe' ? 'safe' : TRUE.test(p.force_unmount) ? 'true' : 'false' } as const;
+}
+type Resource = ReturnType<typeof resource>;
+
+/**
+ * The mount point as mountinfo spells it. The configured text first (no file
+ * system access: a hung mount cannot hang the monitor); symlinks in the path
+ * are resolved only when the text is not found.
+ */
+function mountPointOf(dir: string, mounts: MountEntry[]): string {
+  if (mounts.some((m) => m.mountPoint === dir)) return dir;
+  try {
+    return realpathSync(dir);
+  } catch {
+    try {
+      return join(realpathSync(dirname(dir)), basename(dir));
+    } catch {
+      return dir;
+    }
+  }
+}
+
+/** Running as a clone, and whether this filesystem may be: heartbeat's CLUSTERSAFE rules. */
+function cloneCheck(ctx: FsCtx, r: Resource): void {
+  if (!ctx.meta.cloneMax || ctx.meta.cloneMax <= 0) return;
+  const fstype = r.p.fstype ?? '(detected)';
+  if (isClusterSafe(r.p.fstype)) return;
+  if (r.p.force_clones) {
+    ctx.log.warn(`${fstype} on ${r.p.device} is NOT cluster-aware! Running it as a clone because force_clones is set.`);
+    return;
+  }
+  const journaled = ['ext4', 'ext4dev', 'ext3', 'reiserfs', 'reiser4', 'xfs', 'jfs'].includes(r.p.fstype ?? '');
+  if (r.ro && !journaled) {
+    ctx.log.warn(`${fstype} on ${r.p.device} is NOT cluster-aware! Running it as a clone because it is mounted read-only; make sure its metadata is read-only too.`);
+    return;
+  }
+  throw fail.configured(`DANGER! ${fstype} on ${r.p.device} is NOT cluster-aware: refusing to run it as a clone (set force_clones only if you know it is safe)`);
+}
+
+const cloneAllowed = (r: Resource) => isClusterSafe(r.p.fstype) || r.p.force_clones || r.ro;
+
+const fsckWanted = (r: Resource) => r.block && (r.p.run_fsck === 'force' || (r.p.run_fsck === 'auto' && fsckNeededByDefault(r.p.fstype)));
+
+/** Entries mounted at the mount point, topmost first, each with whether it is ours. */
+async function mountedHere(ctx: FsCtx, r: Resource, mounts: MountEntry[], mp: string) {
+  const here = mounts.filter((m) => m.mountPoint === mp).reverse();
+  const out: Array<{ entry: MountEntry; ours: boolean }> = [];
+  for (const entry of here) out.push({ entry, ours: await carriesSource(entry, r.source, mounts, ctx.run, ctx.deadline.bound(10_000)) });
+  return out;
+}
+
+/**
+ * A limit for a command that may hang on I/O (mount, fsck, dd): what is left
+ * of the op, less the time to kill and abandon it (~1.5 s) and report.
+ */
+const ioTimeout = (ctx: FsCtx) => Math.max(500, ctx.deadline.remaining() - 2000);
+
 export const Filesystem = defineAgent({
   name: 'Filesystem',
-  version: '0.1.0',
-  shortdesc: 'Filesystem (not implemented yet)',
-  longdesc: 'Not implemented yet.',
-  params: {},
-  actions: {},
+  version: '1.0.0',
+  shortdesc: 'Manages filesystem mounts',
+  longdesc: `Mounts a filesystem (a block device such as DRBD, a bind source, or an NFS/CIFS export) on a directory, compatible with ocf:heartbeat:Filesystem.
+
+The standard monitor (depth 0, also a probe) reads /proc/self/mountinfo: no process is started and the filesystem itself is not touched. For deeper tests set OCF_CHECK_LEVEL:
+10: read one block of the device with O_DIRECT (a no-op for non-block devices such as NFS or bind mounts);
+20: write a status file inside the mount and read it back (O_DIRECT on block devices).
+Both run in a child process with a time limit inside the operation timeout, so a hung device fails the monitor instead of hanging it.
+
+Stop unmounts nested mounts and bind mounts of the same device first. Busy mounts are handled per force_unmount: the users are found by walking /proc (working directory, root, executable, open files, memory maps) without stat()ing any path, signalled with term_signals for the first half of the stop time and kill_signals after, every pid logged with its command line.`,
+  params,
+  validate: async (ctx) => {
+    const r = resource(ctx);
+    // 6: wrong wherever it runs.
+    if (r.bind && r.spec.kind !== 'path') throw fail.configured(`a bind mount needs the absolute path of a directory as device, not "${r.p.device}"`);
+    if (r.spec.kind === 'tag' && !r.spec.value) throw fail.configured(`device "${r.p.device}" names no ${r.spec.tag.toLowerCase()}`);
+    cloneCheck(ctx, r);
+    // 5: what this node lacks.
+    for (const tool of ['mount', 'umount', ...(fsckWanted(r) ? ['fsck'] : []), ...(ctx.checkLevel > 0 ? ['dd'] : [])]) {
+      if (!which(tool, ctx.env.PATH)) throw fail.installed(`${tool} is not installed on this node`);
+    }
+    await ensureFstypeSupported(ctx, r.p.fstype, ctx.action === 'start');
+    const mounts = readMounts();
+    const mp = mountPointOf(r.dir, mounts);
+    if (!mounts.some((m) => m.mountPoint === mp)) {
+      let st;
+      try {
+        st = statSync(mp, { throwIfNoEntry: false });
+      } catch (e) {
+        throw fail.installed(`${mp} cannot be a mount point: ${(e as Error).message}`);
+      }
+      if (st && !st.isDirectory()) throw fail.installed(`${mp} exists and is not a directory: it cannot be a mount point`);
+    }
+    if (ctx.action === 'validate-all' && r.block) await findBlockDevice(ctx, r.spec);
+  },
+  actions: {
+    start: {
+      timeout: 60,
+      validate: true,
+      handler: async (ctx) => {
+        const r = resource(ctx);
+        ctx.log.info(`Running start for ${r.p.device} on ${r.dir}`);
+        const mounts = readMounts();
+        const mp = mountPointOf(r.dir, mounts);
+        const top = (await mountedHere(ctx, r, mounts, mp))[0];
+        if (top?.ours) {
+          ctx.log.info(`Filesystem ${mp} is already mounted`);
+          return OCF.SUCCESS;
+        }
+        if (top) throw fail.generic(`${mp} already has ${describeEntry(top.entry)} mounted on it: not mounting ${r.p.device} over it`);
+        const below = mountsBelow(mp, mounts);
+        if (below.length) throw fail.generic(`mounting on ${mp} would hide what is mounted below it: ${below.map((m) => m.mountPoint).join(', ')}`);
+
+        let source = r.p.device;
+        if (r.block) {
+          const dev = await findBlockDevice(ctx, r.spec);
+          source = dev.path;
+          const elsewhere = mounts.filter((m) => carriesDevice(m, dev.path));
+          if (elsewhere.length && !cloneAllowed(r)) {
+            throw fail.generic(`${dev.path} is already mounted on ${elsewhere.map((m) => m.mountPoint).join(', ')}: refusing to mount it again on ${mp}`);
+          }
+          if (fsckWanted(r)) await runFsck(ctx, dev.path, r.p.fstype, ioTimeout(ctx));
+          await flushBuffers(ctx, dev.path);
+        } else if (r.spec.kind === 'tag') {
+          // A label/UUID of something that is not a local block device (rare): mount(8) resolves it.
+          source = `${r.spec.tag}=${r.spec.value}`;
+        }
+
+        try {
+          mkdirSync(mp, { recursive: true });
+        } catch (e) {
+          throw fail.installed(`cannot create mount point ${mp}: ${(e as Error).message}`);
+        }
+        const args = [...(r.p.fstype && r.p.fstype !== 'none' ? ['-t', r.p.fstype] : []), ...(r.p.options ? ['-o', r.p.options] : []), source, mp];
+        const res = await ctx.run('mount', args, { check: false, timeoutMs: ioTimeout(ctx) });
+        if (res.code !== 0) throw fail.generic(`cannot mount ${source} on ${mp}: ${res.stderr.trim().replace(/^mount: /, '').replace(/\s*\n\s*/g, ' / ') || `mount exit ${res.code}`}`);
+        const now = (await mountedHere(ctx, r, readMounts(), mp))[0];
+        if (!now?.ours) throw fail.generic(`mount ${source} on ${mp} reported success, but ${now ? describeEntry(now.entry) : 'nothing'} is mounted there`);
+        ctx.log.info(`mounted ${source} on ${mp}`);
+        return OCF.SUCCESS;
+      },
+    },
+    stop: {
+      timeout: 60,
+      handler: async (ctx) => {
+        // Our own working directory must never be what keeps the mount busy.
+        process.chdir('/');
+        const r = resource(ctx);
+        ctx.log.info(`Running stop for ${r.p.device} on ${r.dir}`);
+        let mounts = readMounts();
+        const mp = mountPointOf(r.dir, mounts);
+        const here = await mountedHere(ctx, r, mounts, mp);
+        const oursAt = here.findIndex((h) => h.ours);
+        if (oursAt < 0) {
+          if (here.length) ctx.log.warn(`${mp} has ${describeEntry(here[0]!.entry)} mounted on it, which is not ${r.p.device}: leaving it alone`);
+          else ctx.log.info(`${mp} is not mounted`);
+          return OCF.SUCCESS;
+        }
+        if (oursAt > 0) throw fail.generic(`${describeEntry(here[0]!.entry)} is mounted over ${r.p.device} on ${mp}: not unmounting what is not ours`);
+        const main = here[0]!.entry;
+
+        if (ctx.checkLevel === 20) {
+          const file = statusFile(ctx, r, mp);
+          const rm = await ctx.run('rm', ['-f', file], { check: false, timeoutMs: ctx.deadline.bound(5000) }).catch(() => undefined);
+          if (rm?.code !== 0) ctx.log.warn(`failed to remove status file ${file}`);
+        }
+
+        const policy = {
+          forceUnmount: r.forceUnmount,
+          termSignals: parseSignalList(r.p.term_signals),
+          killSignals: parseSignalList(r.p.kill_signals),
+          signalDelayMs: Number(r.p.signal_delay) * 1000,
+          budgetMs: r.p.fast_stop ? 6000 : undefined,
+        };
+        const bindCopies = !r.bind && main.source.startsWith('/dev/');
+        for (const m of unmountOrder(main, mounts, bindCopies)) {
+          if (m.id !== main.id) ctx.log.info(`unmounting ${m.mountPoint} first (${m.mountPoint.startsWith(`${mp}/`) ? 'mounted below' : 'another mount of'} ${mp})`);
+          await unmountBusy(ctx, m, { ...policy, forceFlag: isNetworkType(m.fstype) });
+        }
+        mounts = readMounts();
+        if (mounts.some((m) => m.id === main.id)) throw fail.generic(`${mp} is still mounted`);
+        if (r.block) await flushBuffers(ctx, main.source);
+        return OCF.SUCCESS;
+      },
+    },
+    monitor: {
+      timeout: 40,
+      interval: 20,
+      depth: 0,
+      handler: async (ctx) => {
+        const r = resource(ctx);
+        const mounts = readMounts();
+        const mp = mountPointOf(r.dir, mounts);
+        const top = (await mountedHere(ctx, r, mounts, mp))[0];
+        if (!top) return OCF.NOT_RUNNING;
+        if (!top.ours) {
+          const what = `another filesystem, ${describeEntry(top.entry)}, is mounted on ${mp} (not ${r.p.device})`;
+          if (ctx.isProbe) {
+            ctx.log.info(what);
+            return OCF.NOT_RUNNING;
+          }
+          throw fail.generic(what);
+        }
+        switch (ctx.checkLevel) {
+          case 0:
+            return OCF.SUCCESS;
+          case 10: {
+            const device = top.entry.source;
+            if (deviceState(device).state !== 'block') {
+              ctx.log.info(`${device} is not a block device: monitor depth 10 does nothing`);
+              return OCF.SUCCESS;
+            }
+            await readOneBlock(ctx.run, device, ioTimeout(ctx));
+            return OCF.SUCCESS;
+          }
+          case 20: {
+            const token = `${ctx.instance} ${hostname()} ${process.pid} ${Date.now()}\n`;
+            await writeAndReadBack(ctx.run, statusFile(ctx, r, mp), token, r.block, ioTimeout(ctx));
+            return OCF.SUCCESS;
+          }
+          default:
+            throw fail.configured(`unsupported monitor level ${ctx.checkLevel} (use 0, 10 or 20)`);
+        }
+      },
+    },
+  },
 });
+
+/** <directory>/<statusfile_prefix><instance>[_<clone>]_<node>, as ocf:heartbeat:Filesystem names it. */
+function statusFile(ctx: FsCtx, r: Resource, mp: string): string {
+  const suffix = `${ctx.instance}${ctx.meta.clone !== undefined ? `_${ctx.meta.clone}` : ''}_${hostname()}`;
+  return `${mp}/${r.p.statusfile_prefix}${suffix}`;
+}

@@ -1,11 +1,428 @@
-import { defineAgent } from '../src/ocf/index.js';
+import { accessSync, constants } from 'node:fs';
+import { hostname } from 'node:os';
+import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { cloneProblem } from '../src/sys/drbd/clone-checks.js';
+import { DrbdResource } from '../src/sys/drbd/resource.js';
+import { checkAdjustScores, DEFAULT_ADJUST, parseAdjustScores, promotionScore } from '../src/sys/drbd/score.js';
+import { describeState, factsOf, type DrbdState } from '../src/sys/drbd/state.js';
+import { isDrbd9, isVersionSpec, versionOutOfRange } from '../src/sys/drbd/version.js';
+import { PromotionScore, primitiveId, promotedNodes } from '../src/sys/pacemaker.js';
+import { which } from '../src/sys/which.js';
 
-// Placeholder: replaced by the real agent.
+/** Names drbdadm accepts, and nothing a shell or drbdadm option parser could misread (the linbit agent's set). */
+const SAFE_NAME = /^[-%+./0-9:=@A-Z_a-z]+$/;
+const safeName = (what: string) => (v: string) => (SAFE_NAME.test(v) ? undefined : `${what} may only contain [-%+./0-9:=@A-Z_a-z]`);
+const TRUE = /^(true|yes|1|on|ja|y)$/i;
+
+const params = {
+  drbd_resource: param.string({
+    shortdesc: 'drbd resource name',
+    longdesc: 'The name of the DRBD resource from the drbd.conf file.',
+    required: true,
+    unique: true,
+    check: safeName('drbd_resource'),
+  }),
+  drbdconf: param.string({
+    shortdesc: 'Path to drbd.conf',
+    longdesc: 'Full path to the drbd.conf file.',
+    default: '/etc/drbd.conf',
+    check: safeName('drbdconf'),
+  }),
+  adjust_master_score: param.string({
+    shortdesc: 'promotion score adjustments',
+    longdesc: `Four space-separated, non-decreasing promotion scores, for:
+only access to Consistent data (0 by default: no score, never promote data that may be stale);
+only remote access to UpToDate data (a peer has it, the local disk does not);
+Secondary with UpToDate local data while the peer's disk state is unknown;
+UpToDate local data, and Primary or the peer's disk state known.
+See the table in the agent's description.`,
+    default: DEFAULT_ADJUST,
+  }),
+  stop_outdates_secondary: param.boolean({
+    shortdesc: 'outdate a secondary on stop',
+    longdesc: `When a Secondary stops (or a post notification finds the peer's disk state unknown) while the
+notifications name another node as Primary, mark the local data Outdated in DRBD's meta data.
+Relies on Pacemaker's notification variables; DRBD's own fencing policies are the better tool.`,
+    default: false,
+  }),
+  ignore_missing_notifications: param.boolean({
+    shortdesc: 'ignore missing notify=true',
+    longdesc: 'Allow a clone without notify=true (notifications reconnect a starting peer and keep scores current).',
+    default: false,
+  }),
+  wfc_timeout: param.string({
+    shortdesc: 'wait for connections with timeout',
+    longdesc: 'During start, wait at most this many seconds for the connection to the peer. Any value that is not a number: do not wait. Never past the start timeout.',
+    default: '5',
+  }),
+  remove_master_score_if_peer_primary: param.string({
+    shortdesc: 'remove the promotion score while connected to a Primary',
+    longdesc: `true: a Secondary connected to a Primary peer whose disks are all UpToDate has no promotion score
+(avoids a promote attempt while DRBD still sees a Primary, e.g. after Pacemaker lost contact with the peer;
+may delay a failover after a Primary crash until DRBD notices it).
+unexpected: the same, but only when Pacemaker knows of no promoted instance (crm_resource --locate).
+anything else (false): the peer's role does not change the score.`,
+    default: 'false',
+  }),
+  require_drbd_module_version_ge: param.string({
+    shortdesc: 'minimum DRBD kernel module version',
+    longdesc: 'Fail (5, on this node) unless the DRBD kernel module version is at least this (x.y.z), e.g. 9.0.16 to require DRBD 9.',
+    default: '8.0.0',
+  }),
+  require_drbd_module_version_lt: param.string({
+    shortdesc: 'DRBD kernel module version limit',
+    longdesc: 'Fail (5, on this node) unless the DRBD kernel module version is lower than this (x.y.z), e.g. 9.0.0 to require 8.4.',
+    default: '10.0.0',
+  }),
+};
+
+type DrbdCtx = Ctx<ParamValues<typeof params>>;
+
 export const drbd = defineAgent({
   name: 'drbd',
-  version: '0.1.0',
-  shortdesc: 'drbd (not implemented yet)',
-  longdesc: 'Not implemented yet.',
-  params: {},
-  actions: {},
+  version: '1.0.0',
+  shortdesc: 'Manages a DRBD resource as a promotable clone',
+  longdesc: `Manages one DRBD resource as a promotable clone: Unpromoted (Secondary) on every node, Promoted (Primary)
+where the service runs. Compatible with ocf:linbit:drbd (same parameters, defaults and meanings). Works with the
+DRBD 8.4 kernel module (driven by drbd-utils 9's 8.4 tools) and with DRBD 9.
+
+monitor: 7 down, 0 Secondary, 8 Primary, 9 Primary whose local disk failed or was detached (I/O now depends on
+the peer). A connection left StandAlone by a split brain is logged as critical and named in the monitor's exit
+reason; the monitor still returns 0/8, since stopping or restarting DRBD cannot resolve a split brain (an admin
+must: drbdadm connect --discard-my-data on the node whose changes are dropped). promote exits 1 at once, without
+retrying, when DRBD refuses for lack of UpToDate data (drbdadm exit 17); every wait is bounded by the operation
+timeout.
+
+Promotion scores (crm_attribute --promotion, lifetime reboot) come from DRBD's own state, first match wins,
+with the adjust_master_score values "c r l g" (default "0 10 1000 10000"):
+- not running; a volume without quorum (DRBD 9): no score;
+- remove_master_score_if_peer_primary and a healthy Primary peer: no score;
+- DRBD 9 diskless client: g-1 with all peers (or, as Primary, some peer) UpToDate, l-1 with some peer UpToDate, else none;
+- all local disks UpToDate: g as Primary or when the peer's disk state is known, l while it is unknown;
+- local disk not UpToDate but a peer's are: r;
+- local disk Attaching/Negotiating: unchanged;
+- all local disks Consistent: c (0: none);
+- Inconsistent, Outdated, Diskless, Failed: no score.
+A node without a score is never promoted, so Pacemaker cannot promote stale data.
+
+The clone must have notify=true (unless ignore_missing_notifications), clone-node-max=1, promoted-node-max=1,
+promoted-max at most 2 (2 only with allow-two-primaries in the DRBD configuration), and clone-max at most 2 with
+DRBD 8.4. To avoid diverging data, configure DRBD fencing (fencing resource-and-stonith with crm-fence-peer
+handlers) or DRBD 9 quorum, and fencing in Pacemaker.`,
+  params,
+  validate: validateDrbd,
+  actions: {
+    start: { timeout: 240, validate: true, handler: start },
+    stop: { timeout: 100, handler: stop },
+    promote: { timeout: 90, validate: true, handler: promote },
+    demote: { timeout: 90, validate: true, handler: demote },
+    monitor: {
+      timeout: 20,
+      interval: 29,
+      ops: [
+        { role: 'Promoted', interval: 29, timeout: 20 },
+        { role: 'Unpromoted', interval: 31, timeout: 20 },
+      ],
+      handler: monitor,
+    },
+    notify: { timeout: 90, handler: notify },
+    reload: { timeout: 30, validate: true, handler: reload },
+  },
 });
+
+// ---------------------------------------------------------------------------
+
+function open(ctx: DrbdCtx) {
+  const res = new DrbdResource(ctx, ctx.params.drbd_resource, ctx.params.drbdconf);
+  const score = new PromotionScore({ run: ctx.run, log: ctx.log, rsctmp: ctx.rsctmp, node: ctx.meta.onNode }, primitiveId(ctx.instance));
+  return { res, score };
+}
+
+const thisNode = (ctx: DrbdCtx) => ctx.meta.onNode ?? hostname();
+const lastLine = (s: string) => s.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+
+/**
+ * Values the linbit agent tolerates at run time (a bad adjust_master_score
+ * falls back to the default, with an error logged) are refused here, when
+ * the configuration is applied (start, promote, validate-all…), and never
+ * fail a monitor or a stop.
+ */
+function checkValues(ctx: DrbdCtx): void {
+  const adjust = checkAdjustScores(ctx.params.adjust_master_score);
+  if (adjust) throw fail.configured(`adjust_master_score: ${adjust}: "${ctx.params.adjust_master_score}"`);
+  for (const name of ['require_drbd_module_version_ge', 'require_drbd_module_version_lt'] as const) {
+    if (!isVersionSpec(ctx.params[name])) throw fail.configured(`${name} must be a version x.y.z, found "${ctx.params[name]}"`);
+  }
+}
+
+/** adjust_master_score as given, or the default when it is unusable (logged: validate refuses it). */
+function adjustScores(ctx: DrbdCtx) {
+  if (!checkAdjustScores(ctx.params.adjust_master_score)) return parseAdjustScores(ctx.params.adjust_master_score);
+  ctx.log.error(`bad adjust_master_score "${ctx.params.adjust_master_score}": using the default "${DEFAULT_ADJUST}"`);
+  return parseAdjustScores(DEFAULT_ADJUST);
+}
+
+async function validateDrbd(ctx: DrbdCtx): Promise<void> {
+  checkValues(ctx);
+  // Clone problems are the same on every node: report them (6) before anything this node may lack (5).
+  const cloneOpts = { ignoreMissingNotifications: ctx.params.ignore_missing_notifications, drbd9: true };
+  const problem = cloneProblem(ctx.meta, ctx.action, cloneOpts);
+  if (problem) throw fail.configured(problem);
+  const { res } = open(ctx);
+  for (const tool of ['drbdadm', 'drbdsetup']) {
+    if (!which(tool, ctx.env.PATH)) throw fail.installed(`${tool} not found: install drbd-utils`);
+  }
+  if (!readable(ctx.params.drbdconf)) throw fail.installed(`configuration file ${ctx.params.drbdconf} does not exist or is not readable`);
+  const version = await res.moduleVersion();
+  if (!version) throw fail.installed('DRBD kernel module not available (not loaded, and modinfo drbd found none)');
+  const outOfRange = versionOutOfRange(version, ctx.params.require_drbd_module_version_ge, ctx.params.require_drbd_module_version_lt);
+  if (outOfRange) throw fail.installed(outOfRange);
+
+  const problem84 = isDrbd9(version) ? undefined : cloneProblem(ctx.meta, ctx.action, { ...cloneOpts, drbd9: false });
+  if (problem84) throw fail.configured(problem84);
+
+  await res.configuredMinors(); // 5 when this host has no such resource
+  if ((ctx.meta.promotedMax ?? 1) > 1 && ['start', 'promote', 'validate-all'].includes(ctx.action) && !(await res.allowsTwoPrimaries())) {
+    throw fail.configured(`promoted-max is ${ctx.meta.promotedMax}, but DRBD resource ${res.name} does not allow-two-primaries`);
+  }
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Updates the promotion score from `state`; `force` writes even if the cache says it is unchanged. */
+async function updateScore(ctx: DrbdCtx, score: PromotionScore, state: DrbdState, force = false): Promise<void> {
+  const facts = factsOf(state);
+  const mode = ctx.params.remove_master_score_if_peer_primary;
+  let removeIfPeerPrimary = TRUE.test(mode);
+  if (mode === 'unexpected' && !facts.primary && facts.somePeerPrimary && facts.somePeerAllUpToDate && (ctx.meta.promotedMax ?? 1) === 1) {
+    // A Primary peer that Pacemaker does not know about: likely a cluster split, DRBD still connected.
+    const promoted = await promotedNodes(ctx, score.resource);
+    removeIfPeerPrimary = promoted !== undefined && promoted.filter((n) => n !== thisNode(ctx)).length === 0;
+  }
+  const d = promotionScore(facts, adjustScores(ctx), { removeIfPeerPrimary });
+  if (d.kind === 'keep') {
+    ctx.log.debug(`promotion score unchanged: ${d.why}`);
+    return;
+  }
+  await score.apply(d.kind === 'set' ? d.score : null, d.why, force);
+}
+
+/** Local disks that should be attached but are not (an attach that failed). */
+const attachFailed = (s: DrbdState) => s.volumes.some((v) => !v.client && (v.disk === 'Diskless' || v.disk === 'Failed' || v.disk === 'Unconfigured'));
+
+/** Connected, or StandAlone (which no waiting changes). */
+const peersSettled = (s: DrbdState) => s.peers.every((p) => p.connection === 'Connected' || p.connection === 'StandAlone');
+
+async function start(ctx: DrbdCtx): Promise<number> {
+  const { res, score } = open(ctx);
+  if (!res.moduleLoaded()) await res.loadModule();
+
+  let state = await res.read();
+  if (state.configured && state.role === 'Primary') {
+    ctx.log.warn(`${res.name} already Primary, demoting`);
+    await res.adm(['secondary', res.name]);
+  }
+
+  // adjust brings the resource to what the configuration says: creates it, attaches the disk, connects.
+  let adjust = await res.adm(['adjust', res.name], { check: false });
+  state = await res.read();
+  if (state.configured && attachFailed(state)) {
+    ctx.log.warn(`attach of ${res.name} failed (${describeState(state)}), trying once more`);
+    await ctx.deadline.sleep(1000);
+    adjust = await res.adm(['adjust', res.name], { check: false });
+    state = await res.read();
+  }
+  if (!state.configured) throw fail.generic(`drbdadm adjust ${res.name} did not bring the resource up: ${lastLine(adjust.stderr) || `exit ${adjust.code}`}`);
+  if (attachFailed(state)) throw fail.generic(`cannot attach the backing disk of ${res.name} (${describeState(state)}): ${lastLine(adjust.stderr) || `exit ${adjust.code}`}`);
+  if (adjust.code !== 0) ctx.log.warn(`drbdadm adjust ${res.name}: exit ${adjust.code}: ${lastLine(adjust.stderr)}`);
+
+  // Wait (bounded) for the peer, so the first score knows the peer's disk state.
+  const wfc = /^\d+$/.test(ctx.params.wfc_timeout.trim()) ? Number(ctx.params.wfc_timeout) : 0;
+  const waitMs = Math.min(wfc * 1000, Math.max(0, ctx.deadline.remaining() - 3000));
+  const waitUntil = Date.now() + waitMs;
+  while (!peersSettled(state) && Date.now() < waitUntil) {
+    await ctx.deadline.sleep(Math.min(250, waitUntil - Date.now()));
+    state = await res.read();
+  }
+  if (!peersSettled(state)) ctx.log.info(`${res.name}: peer not connected after ${waitMs / 1000}s (${describeState(state)}); continuing`);
+
+  if (state.role === 'Primary') throw fail.generic(`${res.name} is still Primary after start`);
+  await updateScore(ctx, score, state, true);
+  ctx.log.info(`started: ${describeState(state)}`);
+  return OCF.SUCCESS;
+}
+
+async function stop(ctx: DrbdCtx): Promise<number> {
+  const { res, score } = open(ctx);
+  if (!res.moduleLoaded()) {
+    await score.apply(null, 'stopped', true);
+    return OCF.SUCCESS;
+  }
+  let state: DrbdState;
+  try {
+    state = await res.read();
+  } catch (e) {
+    // Not in the configuration (any more): take it down by name, as the linbit agent does, rather than fail the stop.
+    ctx.log.error(`${e instanceof OcfError ? e.reason : String(e)}: trying drbdsetup down ${res.name}`);
+    const r = await ctx.run('drbdsetup', ['down', res.name], { check: false });
+    if (r.code !== 0 && !/No such resource|Unknown resource/i.test(r.stderr)) throw fail.generic(`drbdsetup down ${res.name}: exit ${r.code}: ${lastLine(r.stderr)}`);
+    await score.apply(null, 'stopped', true);
+    return OCF.SUCCESS;
+  }
+
+  const before = state;
+  if (!state.configured) {
+    // It may still exist without minors (8.4): down is harmless either way.
+    await res.adm(['down', res.name], { check: false });
+  } else {
+    if (state.role === 'Primary') {
+      ctx.log.warn(`${res.name} still Primary, demoting`);
+      await res.adm(['secondary', res.name], { check: false });
+    }
+    for (;;) {
+      const r = await res.adm(['down', res.name], { check: false });
+      state = await res.read();
+      if (!state.configured) break;
+      if (ctx.deadline.remaining() < 2000) throw fail.generic(`cannot take ${res.name} down (${describeState(state)}): ${lastLine(r.stderr) || `exit ${r.code}`}`);
+      ctx.log.warn(`drbdadm down ${res.name}: ${lastLine(r.stderr) || `exit ${r.code}`}; retrying`);
+      await ctx.deadline.sleep(1000);
+    }
+  }
+  await maybeOutdateSelf(ctx, res, before);
+  await score.apply(null, 'stopped', true);
+  return OCF.SUCCESS;
+}
+
+/** drbdsetup's exit codes worth another try: 11 (state change failed, e.g. the peer is still Primary), 20 (timeout). */
+const RETRYABLE = new Set([11, 20]);
+
+async function promote(ctx: DrbdCtx): Promise<number> {
+  const { res, score } = open(ctx);
+  let state = await res.read();
+  if (!state.configured) throw fail.generic(`cannot promote ${res.name}: not started`);
+  for (let attempt = 1; state.role !== 'Primary'; attempt++) {
+    const r = await res.adm(['primary', res.name], { check: false });
+    state = await res.read();
+    if (state.role === 'Primary') break;
+    if (r.code === 17) {
+      // DRBD itself refuses: no UpToDate data here or at a peer, or the peer could not be fenced. Retrying cannot help.
+      await score.apply(null, 'promote refused: no access to UpToDate data', true);
+      throw fail.generic(`refusing to promote ${res.name}: no access to UpToDate data (${describeState(state)}): ${lastLine(r.stderr)}`);
+    }
+    const why = `drbdadm primary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)} (${describeState(state)})`;
+    if (r.code !== 0 && !RETRYABLE.has(r.code ?? -1)) throw fail.generic(why);
+    if (ctx.deadline.remaining() < 2500) throw fail.generic(`promote gave up after ${attempt} attempts: ${why}`);
+    ctx.log.info(`${why}; retrying`);
+    await ctx.deadline.sleep(1000);
+  }
+  await updateScore(ctx, score, state, true);
+  ctx.log.info(`promoted: ${describeState(state)}`);
+  return OCF.SUCCESS;
+}
+
+async function demote(ctx: DrbdCtx): Promise<number> {
+  const { res, score } = open(ctx);
+  let state = await res.read();
+  if (!state.configured) throw fail.generic(`cannot demote ${res.name}: not started`);
+  while (state.role === 'Primary') {
+    const r = await res.adm(['secondary', res.name], { check: false });
+    state = await res.read();
+    if (state.role !== 'Primary') break;
+    // Typically "Device is held open by someone": something still uses it (a mount, a process).
+    const why = `drbdadm secondary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)}`;
+    if (ctx.deadline.remaining() < 2500) throw fail.generic(why);
+    ctx.log.warn(`${why}; retrying`);
+    await ctx.deadline.sleep(1000);
+  }
+  await updateScore(ctx, score, state, true);
+  return OCF.SUCCESS;
+}
+
+async function monitor(ctx: DrbdCtx): Promise<number> {
+  const { res, score } = open(ctx);
+  const state = await res.read();
+  if (!state.configured) {
+    // A probe on a node where nothing ran leaves the attribute alone (as the linbit agent does).
+    if (!ctx.isProbe) await score.apply(null, 'not running');
+    return OCF.NOT_RUNNING;
+  }
+  const facts = factsOf(state);
+  if (facts.standAlonePeers.length > 0) await res.markSplitBrain(state);
+  await updateScore(ctx, score, state);
+
+  const splitBrain = state.peers.filter((p) => p.splitBrain);
+  const sbReason = splitBrain.length
+    ? `split brain: ${res.name} is StandAlone${splitBrain.map((p) => (p.name ? ` from ${p.name}` : '')).join(',')} after its data diverged from the peer's; resolve by hand (drbdadm connect --discard-my-data ${res.name} on the node whose changes are to be dropped)`
+    : undefined;
+  if (sbReason) ctx.log.crit(sbReason);
+
+  if (facts.primaryLostDisk) {
+    throw fail.failedPromoted(`${res.name} is Primary but its local disk failed (${describeState(state)})${sbReason ? `; ${sbReason}` : ''}`);
+  }
+  if (sbReason) ctx.exitReason?.(sbReason);
+  return facts.primary ? OCF.RUNNING_PROMOTED : OCF.SUCCESS;
+}
+
+async function notify(ctx: DrbdCtx): Promise<number> {
+  const { res, score } = open(ctx);
+  const n = ctx.meta.notifyInfo;
+  try {
+    if (n.operation === 'start') {
+      // A peer is (re)starting: connect to it now rather than at the next monitor. adjust is a no-op when connected.
+      const state = await res.read();
+      if (state.configured) await res.adm(['adjust', res.name], { check: false });
+    }
+    if (n.type === 'post') {
+      const state = await res.read();
+      await updateScore(ctx, score, state, true);
+      if (factsOf(state).peerDiskAnyUnknown && (await maybeOutdateSelf(ctx, res, state))) {
+        await score.apply(null, 'outdated: another node is Primary', true);
+      }
+    }
+  } catch (e) {
+    // A notification must not fail (Pacemaker would only log it); the next monitor tries again.
+    ctx.log.error(`notify ${n.type ?? ''}-${n.operation ?? ''}: ${e instanceof OcfError ? e.reason : String(e)}`);
+  }
+  return OCF.SUCCESS;
+}
+
+async function reload(ctx: DrbdCtx): Promise<number> {
+  const { res, score } = open(ctx);
+  let state = await res.read();
+  if (!state.configured) return OCF.SUCCESS; // parameters are read at every operation: nothing to reload
+  await res.adm(['adjust', res.name]);
+  state = await res.read();
+  await updateScore(ctx, score, state, true);
+  return OCF.SUCCESS;
+}
+
+/**
+ * stop_outdates_secondary: with another node Primary (per the notification
+ * variables) and no connection to it, mark our data Outdated, so this node
+ * can never be promoted with it. Both Primary and disconnected is a split
+ * brain in the making: say so loudly, decide nothing.
+ */
+async function maybeOutdateSelf(ctx: DrbdCtx, res: DrbdResource, state: DrbdState): Promise<boolean> {
+  if (!ctx.params.stop_outdates_secondary) return false;
+  const n = ctx.meta.notifyInfo;
+  const me = thisNode(ctx).toLowerCase();
+  const other = n.promoted.uname.find((u) => u.toLowerCase() !== me);
+  if (!other) return false;
+  // Stale notification data: the "Primary" is the one being stopped.
+  if (n.stop.uname.some((u) => u.toLowerCase() === other.toLowerCase())) return false;
+  if (state.configured && state.role === 'Primary') {
+    ctx.log.crit(`split brain: both ${thisNode(ctx)} and ${other} are Primary for ${res.name}, but the replication link is down`);
+    return false;
+  }
+  ctx.log.info(`outdating ${res.name}: ${other} is still Primary`);
+  const r = await res.adm(['outdate', res.name], { check: false });
+  if (r.code !== 0) ctx.log.error(`drbdadm outdate ${res.name}: exit ${r.code}: ${lastLine(r.stderr)}`);
+  return r.code === 0;
+}

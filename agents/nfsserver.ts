@@ -1,11 +1,430 @@
-import { defineAgent } from '../src/ocf/index.js';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { DAEMON, ourSmNotify, stopProcesses } from '../src/sys/nfs/daemons.js';
+import { describeDiff, diffExports, readEtab, type ExportDiff } from '../src/sys/nfs/etab.js';
+import { applyExports, unexportAll, unexportListed } from '../src/sys/nfs/exportfs.js';
+import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
+import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodir } from '../src/sys/nfs/infodir.js';
+import { bindInfodir, ensureNfsdFs, mountRpcPipefs, rpcPipefsMounted, unbindInfodir, unmountRpcPipefs } from '../src/sys/nfs/mounts.js';
+import { kernelCanServeNfs, nfsdFsMounted, nfsdThreads, nfsdVersions } from '../src/sys/nfs/nfsd.js';
+import { addressesOf, hostNameOf, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
+import { cmdline, findProcesses } from '../src/sys/nfs/processes.js';
+import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
+import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdArgvMatches, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
 
-// Placeholder: replaced by the real agent.
+const absolute = (v: string) => (v.startsWith('/') ? undefined : 'not an absolute path');
+const port = (shortdesc: string, longdesc: string) => param.integer({ shortdesc, longdesc, min: 1, max: 65535 });
+
+/** "10.0.0.5, 10.0.0.6" or "10.0.0.5 fd00::5" → addresses. */
+const addressList = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
+
+/** Parameters: ocf:heartbeat:nfsserver's (names, defaults, meanings), plus the export table. */
+const params = {
+  nfs_init_script: param.string({
+    shortdesc: 'Init script for the NFS server',
+    longdesc: `Init script that starts and stops nfsd and rpc.mountd (e.g. /etc/init.d/nfs-kernel-server), used only where PID 1 is not systemd. Unset (the default): the agent starts the daemons itself. rpcbind and rpc.statd are always started by the agent, which sets statd's identity. Debian's nfs-kernel-server script does not start nfsd while /etc/exports is empty.`,
+    check: absolute,
+  }),
+  nfs_shared_infodir: param.string({
+    shortdesc: 'Shared directory for NFS state',
+    longdesc: `Directory on the shared filesystem for the NFS server's state; bind-mounted over ${NFS_STATE_DIR} while the resource runs. Must fail over before this resource (the Filesystem resource of the group). Created with the layout nfs-utils expects (etab, rmtab, v4recovery, statd's sm, sm.bak, sm.ha). Unset: ${NFS_STATE_DIR} stays local (no lock recovery after failover).`,
+    check: absolute,
+  }),
+  nfs_ip: param.string({
+    shortdesc: 'Floating IP address(es) of the NFS service',
+    longdesc: `Comma-separated floating IP addresses clients mount from. Reboot notifications (sm-notify) wait until all of them are configured on this node, and are sent as each of them (or as statd_hostname). The first is rpc.statd's name (-n) unless statd_hostname is set.`,
+    check: (v) => {
+      const bad = addressList(v).filter((a) => isIP(a) === 0);
+      return bad.length ? `not an IP address: ${bad.join(', ')}` : undefined;
+    },
+  }),
+  statd_hostname: param.string({
+    shortdesc: 'Name rpc.statd and sm-notify use for this server',
+    longdesc: 'The fixed name NFSv3 clients know this server by for locking: rpc.statd runs with it (-n) and reboot notifications carry it (sm-notify -v), sent once every address of nfs_ip is up. A host name must resolve (on the nodes and the clients) to a floating address; an address needs a host name (sm-notify sends names only). Unset: each address of nfs_ip, by its host name.',
+    check: (v) => (/^[\w.:-]{1,255}$/.test(v) ? undefined : 'not a host name or address'),
+  }),
+  nfs_server_scope: param.string({
+    shortdesc: 'NFSv4 server scope',
+    longdesc: `RFC 8881 server scope, the same on every node, so NFSv4 clients reclaim their state after a failover (suggested: the floating IP address). nfsd is started with this as its UTS node name. Unset: the node's host name (no NFSv4 reclaim across nodes).`,
+    check: (v) => (/^[\w.:-]{1,64}$/.test(v) ? undefined : 'use at most 64 letters, digits, ".", ":", "-" or "_"'),
+  }),
+  nfs_no_notify: param.boolean({ shortdesc: 'Do not notify NFSv3 clients on start', longdesc: 'Send no reboot notifications (sm-notify) to NFSv3 clients after a start.', default: false }),
+  nfs_notify_foreground: param.boolean({
+    shortdesc: 'Accepted for compatibility; ignored',
+    longdesc: 'ocf:heartbeat:nfsserver runs sm-notify in the foreground with this. Here sm-notify always runs in the background once the floating address is up, never holding up start.',
+    default: false,
+    deprecated: true,
+  }),
+  nfs_smnotify_retry_time: param.integer({
+    shortdesc: 'sm-notify retry time (minutes)',
+    longdesc: 'How long sm-notify keeps retrying unresponsive clients, in minutes (sm-notify -m). Unset: sm-notify\'s default (15 minutes); 0: until it is stopped.',
+    min: 0,
+  }),
+  nfs_notify_wait: param.integer({
+    shortdesc: 'Wait for the floating address (seconds)',
+    longdesc: 'How long, after start, the notifier waits for the addresses of nfs_ip to appear on this node before it gives up sending reboot notifications.',
+    default: 300,
+    min: 1,
+  }),
+  nfsv4_only: param.boolean({ shortdesc: 'NFSv4 only', longdesc: 'Serve NFSv4 only: no rpcbind, no rpc.statd, no NFSv3/MOUNT (rpc.nfsd and rpc.mountd with -N 2 -N 3).', default: false }),
+  rpcpipefs_dir: param.string({
+    shortdesc: 'Mount point of rpc_pipefs',
+    longdesc: `Where rpc_pipefs (the kernel's pipes to rpc.idmapd, rpc.gssd, nfsdcld) is mounted on start. Below ${NFS_STATE_DIR} (the default) it is mounted inside the bound shared directory and unmounted on stop; elsewhere (e.g. /run/rpc_pipefs) it is left mounted on stop, for the node's other NFS users.`,
+    default: '/var/lib/nfs/rpc_pipefs',
+    check: absolute,
+  }),
+  exports: param.string({
+    shortdesc: 'Export table',
+    longdesc: `The exports this resource owns, in exports(5) syntax, one per line or separated by ";": directory, optional "-defaults", then clients with options, e.g.
+"/srv/nfs/data 192.168.0.0/24(rw,sync,no_root_squash,fsid=1); /srv/nfs/home 192.168.0.0/24(rw,sync)".
+Exports without fsid= get one derived from the path (derive_fsid).`,
+  }),
+  exports_file: param.string({
+    shortdesc: 'Export table file',
+    longdesc: 'A file with exports in exports(5) syntax (e.g. on the shared filesystem), instead of or besides exports. Read on start and by monitor.',
+    check: absolute,
+  }),
+  directory: param.string({
+    shortdesc: 'Directory to export (ocf:heartbeat:exportfs style)',
+    longdesc: 'A single export written with the parameters of ocf:heartbeat:exportfs: the directory (or several, separated by spaces), exported to clientspec with options and fsid. Adds to the exports table.',
+  }),
+  clientspec: param.string({ shortdesc: 'Clients of directory', longdesc: 'The clients allowed to mount directory: one host, network (192.168.0.0/24), wildcard or @netgroup, as in exports(5).' }),
+  options: param.string({ shortdesc: 'Export options of directory', longdesc: 'Export options for directory, as in exports(5), e.g. "rw,sync,no_root_squash".' }),
+  fsid: param.string({
+    shortdesc: 'fsid of directory',
+    longdesc: 'The fsid of directory: a number (1..2147483647), a UUID, or "root" (0, the NFSv4 pseudo-root). With several directories, a number: they get fsid, fsid+1, …. Overrides an fsid= in options. Unset: derived from the path (derive_fsid).',
+  }),
+  derive_fsid: param.boolean({
+    shortdesc: 'Derive missing fsids from the path',
+    longdesc: 'Give exports without fsid= a fixed fsid derived from the export path: FNV-1a 32-bit hash of the path, low 31 bits, 0 taken as 1. false: every export must have an fsid=.',
+    default: true,
+  }),
+  nfsd_threads: param.integer({ shortdesc: 'Number of nfsd threads', longdesc: 'nfsd threads to start. Unset: rpc.nfsd\'s default ([nfsd] threads in /etc/nfs.conf, else 8).', min: 1, max: 8192 }),
+  nfsd_args: param.string({ shortdesc: 'rpc.nfsd options', longdesc: 'Extra options for rpc.nfsd, separated by spaces (e.g. "-V 4.2 -N 4.0").' }),
+  mountd_port: port('rpc.mountd port', 'Fixed port for rpc.mountd (-p), for firewalls.'),
+  statd_port: port('rpc.statd port', 'Fixed port for rpc.statd\'s listeners (-p).'),
+  statd_outgoing_port: port('sm-notify source port', 'Fixed source port for rpc.statd/sm-notify notifications (-o).'),
+  lockd_tcp_port: port('lockd TCP port', 'Fixed TCP port for lockd (NLM), set before nfsd starts.'),
+  lockd_udp_port: port('lockd UDP port', 'Fixed UDP port for lockd (NLM), set before nfsd starts.'),
+};
+
 export const nfsserver = defineAgent({
   name: 'nfsserver',
-  version: '0.1.0',
-  shortdesc: 'nfsserver (not implemented yet)',
-  longdesc: 'Not implemented yet.',
-  params: {},
-  actions: {},
+  version: '1.0.0',
+  shortdesc: 'Manages an NFS server and its exports',
+  longdesc: `
+Runs the Linux kernel NFS server on the node that holds the shared storage,
+so clients notice no failover: the NFS state directory (/var/lib/nfs: exports,
+statd's client list and state number, NFSv4 client records) lives on the
+shared filesystem and is bind-mounted over /var/lib/nfs; every export has a
+fixed fsid (given, or derived from its path), so file handles stay valid on
+the other node; rpc.statd runs with the floating address as its identity and
+reboot notifications (sm-notify) go out from that address once it is up, so
+NFSv3 clients reclaim their locks; the NFSv4 server scope can be set to the
+same value on every node.
+
+The export table is owned by this resource (parameters exports or
+exports_file, in the syntax of exports(5)): applied on start, checked by
+monitor (with its fsids), removed on stop.
+
+Compatible with ocf:heartbeat:nfsserver's parameters. Without systemd the
+agent runs rpcbind, rpc.statd, rpc.mountd and rpc.nfsd itself (or
+nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
+  params,
+
+  validate: (ctx) => {
+    // Configuration (6: wrong on every node) first…
+    const table = loadExports(ctx, { mustExist: false });
+    if (table.problems.length) throw fail.configured(table.problems.join('; '));
+    const p = ctx.params;
+    if (p.nfs_shared_infodir && ctx.meta.clone !== undefined) throw fail.configured('nfs_shared_infodir cannot be used in a clone: one node at a time owns the NFS state');
+    if (p.nfs_shared_infodir && (p.nfs_shared_infodir === NFS_STATE_DIR || p.nfs_shared_infodir.startsWith(`${NFS_STATE_DIR}/`))) throw fail.configured(`nfs_shared_infodir must not be ${NFS_STATE_DIR} or below it`);
+    // …then this node (5: another node may be fine).
+    loadExports(ctx, { mustExist: true });
+    for (const prog of requiredPrograms(p)) if (!which(prog)) throw fail.installed(`${prog} is not installed (nfs-kernel-server, nfs-common, rpcbind)`);
+    if (p.nfs_init_script && !isExecutable(p.nfs_init_script)) throw fail.installed(`${p.nfs_init_script} is not an executable file`);
+    if (p.nfs_shared_infodir) {
+      const problem = infodirProblem(p.nfs_shared_infodir);
+      if (problem) throw fail.installed(problem);
+      if (existsSync(p.nfs_shared_infodir) && onRootFilesystem(p.nfs_shared_infodir)) ctx.log.warn(`${p.nfs_shared_infodir} is on the root filesystem: is the shared filesystem mounted?`);
+    }
+    const missing = [...new Set(table.exports.map((e) => e.dir))].filter((d) => !existsSync(d));
+    if (missing.length) throw fail.installed(`export directories missing on this node: ${missing.join(', ')}`);
+    if (!kernelCanServeNfs()) throw fail.installed('this kernel has no NFS server (no nfsd module)');
+  },
+
+  actions: {
+    start: { timeout: 40, validate: true, handler: start },
+    stop: { timeout: 20, handler: stop },
+    monitor: { timeout: 20, interval: 10, depth: 0, handler: monitor },
+  },
 });
+
+type Params = ParamValues<typeof params>;
+type NfsCtx = Ctx<Params>;
+
+// ---------------------------------------------------------------------------
+// Configuration
+
+interface Table {
+  exports: Export[];
+  problems: string[];
+  /** The export table file could not be read (shared filesystem not mounted here?). */
+  unreadable?: string;
+}
+
+/** The export table from `exports` and `exports_file`, with its fsids. */
+function loadExports(ctx: NfsCtx, o: { mustExist: boolean }): Table {
+  const p = ctx.params;
+  try {
+    const lines = [...(p.exports ? parseExportTable(p.exports) : []), ...exportfsParamLines(p)];
+    if (p.exports_file) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(p.exports_file, 'utf8');
+      } catch (e) {
+        const why = `cannot read exports_file ${p.exports_file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+        if (o.mustExist) throw fail.installed(why);
+        const partial = resolveExports(lines, { derive: p.derive_fsid });
+        return { ...partial, unreadable: why };
+      }
+      lines.push(...parseExportTable(text, { file: p.exports_file }));
+    }
+    return resolveExports(lines, { derive: p.derive_fsid });
+  } catch (e) {
+    if (e instanceof ExportSyntaxError) return { exports: [], problems: [e.message] };
+    throw e;
+  }
+}
+
+const SBIN = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function which(prog: string): string | undefined {
+  return SBIN.map((d) => join(d, prog)).find(isExecutable);
+}
+
+function requiredPrograms(p: Params): string[] {
+  const progs = ['exportfs', 'rpc.nfsd', 'rpc.mountd', 'mount', 'umount'];
+  if (!p.nfsv4_only) progs.push('rpcbind', 'rpc.statd');
+  if (!p.nfsv4_only && !p.nfs_no_notify) progs.push('sm-notify', 'setsid', 'ip');
+  if (p.nfs_server_scope) progs.push('unshare');
+  return progs;
+}
+
+function statdConfig(p: Params): StatdConfig {
+  return { identity: p.statd_hostname ?? addressList(p.nfs_ip)[0], dir: statdDir(), port: p.statd_port, outgoingPort: p.statd_outgoing_port };
+}
+
+const rsc = (ctx: NfsCtx, what: string) => join(ctx.rsctmp, `nfsserver-${ctx.instance}.${what}`);
+
+function serverConfig(ctx: NfsCtx): ServerConfig {
+  const p = ctx.params;
+  return {
+    backend: chooseBackend(p.nfs_init_script),
+    initScript: p.nfs_init_script,
+    v4only: p.nfsv4_only,
+    threads: p.nfsd_threads,
+    nfsdArgs: (p.nfsd_args ?? '').split(/\s+/).filter(Boolean),
+    scope: p.nfs_server_scope,
+    mountdPort: p.mountd_port,
+    lockdTcpPort: p.lockd_tcp_port,
+    lockdUdpPort: p.lockd_udp_port,
+    statd: statdConfig(p),
+    pipefsDir: p.rpcpipefs_dir,
+    idmapdMarker: rsc(ctx, 'idmapd'),
+    which: (prog) => which(prog) ?? prog,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// What runs here
+
+interface Status {
+  /** undefined: no shared directory configured. */
+  bound?: boolean;
+  threads: number;
+  mountd: boolean;
+  rpcbind: boolean;
+  /** Our statd (identity and state directory as configured); undefined for NFSv4 only. */
+  statd?: boolean;
+  /** undefined: no export table. */
+  exports?: ExportDiff;
+  table: Table;
+}
+
+/** Everything monitor looks at, read from /proc and files: one pass over /proc, no forks. */
+function status(ctx: NfsCtx): Status {
+  const p = ctx.params;
+  const table = loadExports(ctx, { mustExist: false });
+  const procs = findProcesses([DAEMON.rpcbind, DAEMON.statd, DAEMON.mountd]).filter((x) => !x.kernelThread);
+  const has = (comm: string) => procs.filter((x) => x.comm === comm);
+  const statdCfg = statdConfig(p);
+  return {
+    bound: p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : undefined,
+    threads: nfsdThreads() ?? 0,
+    mountd: has(DAEMON.mountd).length > 0,
+    rpcbind: has(DAEMON.rpcbind).length > 0,
+    statd: p.nfsv4_only ? undefined : has(DAEMON.statd).some((x) => statdArgvMatches(cmdline(x.pid), statdCfg) === undefined),
+    exports: table.exports.length || table.unreadable ? diffExports(table.exports, readEtab()) : undefined,
+    table,
+  };
+}
+
+/** What is missing for "running", in words; empty when all is up. */
+function missingPieces(s: Status, p: Params): string[] {
+  const out: string[] = [];
+  if (s.bound === false) out.push(`${p.nfs_shared_infodir} is not bound to ${NFS_STATE_DIR}`);
+  if (s.threads <= 0) out.push('nfsd is not running (no threads)');
+  if (!s.mountd) out.push('rpc.mountd is not running');
+  if (!p.nfsv4_only && !s.rpcbind) out.push('rpcbind is not running');
+  if (s.statd === false) out.push(`rpc.statd is not running with identity ${statdConfig(p).identity ?? '(host name)'} and state in ${statdDir()}`);
+  if (s.table.unreadable) out.push(s.table.unreadable);
+  if (s.exports && (s.exports.missing.length || s.exports.wrongFsid.length)) out.push(describeDiff(s.exports));
+  return out;
+}
+
+/** Any piece of this resource up? (A statd or rpcbind alone is the node's, not ours.) */
+function anyPieceUp(s: Status): boolean {
+  return s.bound === true || s.threads > 0 || s.mountd || s.statd === true || (s.exports?.present.length ?? 0) > 0 || (s.exports?.wrongFsid.length ?? 0) > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Actions
+
+/** 0 all up, 7 nothing up, 1 half up (naming what is missing). */
+function monitor(ctx: NfsCtx): number {
+  const s = status(ctx);
+  const missing = missingPieces(s, ctx.params);
+  if (missing.length === 0) return OCF.SUCCESS;
+  if (!anyPieceUp(s)) return OCF.NOT_RUNNING;
+  throw fail.generic(`NFS server partly up: ${missing.join('; ')}`);
+}
+
+async function start(ctx: NfsCtx): Promise<number> {
+  const p = ctx.params;
+  const table = loadExports(ctx, { mustExist: true });
+  if (missingPieces(status(ctx), p).length === 0) {
+    ctx.log.info('NFS server is already running');
+    return OCF.SUCCESS;
+  }
+  mkdirSync(ctx.rsctmp, { recursive: true });
+  await ensureNfsdFs(ctx);
+
+  if (p.nfs_shared_infodir) {
+    if (!isBound(p.nfs_shared_infodir)) {
+      // This node's own layout decides where statd's files go (Debian: /var/lib/nfs, Red Hat: /var/lib/nfs/statd).
+      const sub = statdDir(NFS_STATE_DIR) === NFS_STATE_DIR ? '' : 'statd';
+      const owner = statdOwner();
+      prepareInfodir(p.nfs_shared_infodir);
+      prepareStatdDir(join(p.nfs_shared_infodir, sub), owner, sub !== '');
+      if (p.rpcpipefs_dir.startsWith(`${NFS_STATE_DIR}/`)) mkdirSync(join(p.nfs_shared_infodir, p.rpcpipefs_dir.slice(NFS_STATE_DIR.length)), { recursive: true });
+    }
+    await bindInfodir(ctx, p.nfs_shared_infodir);
+  }
+  await mountRpcPipefs(ctx, p.rpcpipefs_dir);
+
+  const server = serverConfig(ctx);
+  if (!p.nfsv4_only) {
+    const restored = restoreNotifyList(server.statd.dir);
+    if (restored.length) ctx.log.info(`clients to notify, from the saved list: ${restored.join(', ')}`);
+  }
+  ctx.log.info(`starting the NFS server (${server.backend})`);
+  await startDaemons(ctx, server);
+  warnAboutVersions(ctx);
+
+  if (table.exports.length) await applyExports(ctx, table.exports, { removeOthers: Boolean(p.nfs_shared_infodir) });
+
+  const missing = missingPieces(status(ctx), p);
+  if (missing.length) throw fail.generic(`NFS server did not come up: ${missing.join('; ')}`);
+
+  if (!p.nfsv4_only && !p.nfs_no_notify) await scheduleNotify(ctx, server.statd.dir);
+  ctx.log.info(`NFS server started${table.exports.length ? ` with ${table.exports.length} export(s)` : ''}`);
+  return OCF.SUCCESS;
+}
+
+/**
+ * Reboot notifications: sent by a detached notifier once the floating
+ * addresses are up (they start after this resource), as statd_hostname or as
+ * each floating address. sm-notify needs names: a name that does not
+ * resolve, or an address without a name, would notify nobody, so it is
+ * reported here and left out.
+ */
+async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
+  const p = ctx.params;
+  snapshotNotifyList(dir);
+  const waitFor = addressList(p.nfs_ip);
+  const wanted = p.statd_hostname ? [p.statd_hostname] : waitFor;
+  const names: string[] = [];
+  for (const name of wanted) {
+    const limit = ctx.deadline.bound(3000);
+    if (isIP(name)) {
+      if (await hostNameOf(name, limit)) names.push(name);
+      else ctx.log.error(`no reboot notification as ${name}: sm-notify needs a host name for it (add "${name} <name>" to /etc/hosts on the nodes, the same name on the clients)`);
+      continue;
+    }
+    const addrs = await addressesOf(name, limit);
+    if (!addrs.length) ctx.log.error(`no reboot notification as ${name}: it does not resolve on this node (sm-notify sends from its address)`);
+    else {
+      if (waitFor.length && !addrs.some((a) => waitFor.includes(a))) ctx.log.warn(`${name} resolves to ${addrs.join(', ')}, none of nfs_ip (${waitFor.join(', ')}): clients may not match the notification`);
+      names.push(name);
+    }
+  }
+  if (wanted.length && !names.length) return;
+  await startNotifier(ctx, {
+    waitFor,
+    names,
+    statdDir: dir,
+    retryMinutes: p.nfs_smnotify_retry_time,
+    waitSeconds: p.nfs_notify_wait,
+    pidFile: rsc(ctx, 'notify.pid'),
+    tag: `nfsserver(${ctx.instance})`,
+  });
+}
+
+function warnAboutVersions(ctx: NfsCtx): void {
+  const v = nfsdVersions();
+  if (ctx.params.nfsv4_only && v?.['3']) ctx.log.warn('nfsv4_only is set but nfsd serves NFSv3');
+}
+
+async function stop(ctx: NfsCtx): Promise<number> {
+  const p = ctx.params;
+  const server = serverConfig(ctx);
+  const bound = p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : false;
+
+  // sm-notify still retrying holds the state directory.
+  await stopNotifier(ctx, rsc(ctx, 'notify.pid'));
+  await stopProcesses(ctx, 'sm-notify', ourSmNotify(server.statd.dir));
+
+  await stopDaemons(ctx, server);
+
+  // With a shared state directory the whole etab is ours; without, only the table's entries.
+  if (bound) await unexportAll(ctx);
+  else {
+    const table = loadExports(ctx, { mustExist: false });
+    if (table.problems.length) ctx.log.warn(`export table: ${table.problems.join('; ')}: unexporting nothing`);
+    else await unexportListed(ctx, table.exports);
+  }
+
+  if (!p.nfsv4_only && existsSync(join(server.statd.dir, 'sm.ha'))) {
+    const n = snapshotNotifyList(server.statd.dir);
+    ctx.log.debug(`saved ${n} client(s) to notify in ${server.statd.dir}/sm.ha`);
+  }
+
+  if (p.rpcpipefs_dir.startsWith(`${NFS_STATE_DIR}/`) && rpcPipefsMounted(p.rpcpipefs_dir)) await unmountRpcPipefs(ctx, p.rpcpipefs_dir);
+  if (p.nfs_shared_infodir) await unbindInfodir(ctx, p.nfs_shared_infodir);
+
+  if (nfsdFsMounted() && (nfsdThreads() ?? 0) > 0) throw fail.generic('nfsd is still running after stop');
+  ctx.log.info('NFS server stopped');
+  return OCF.SUCCESS;
+}

@@ -1,10 +1,76 @@
-import { Command } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
+import { emit, guarded, reportCheck, say } from '../cib/cli.js';
+import { DIALECT_HELP } from '../cib/dialects.js';
+import { CibError } from '../cib/errors.js';
+import { generate } from '../cib/generate.js';
+import { DEFAULT_TEMPLATE, isTemplate, listTemplates, loadTemplate, parseTemplate, readStructured, type Template } from '../cib/spec-load.js';
 
-// Placeholder until the CIB generator lands: an empty, valid pacemaker-3.7 CIB.
 export default class Cib extends Command {
-  static override description = 'Write the cluster information base (CIB) XML for the HA-NFS template';
+  static override description = `Write the cluster information base (CIB) XML: the ${DEFAULT_TEMPLATE} template by default, a spec file, or a Heartbeat v1 haresources file`;
+
+  static override examples = [
+    '<%= config.bin %> cib > cib.xml',
+    '<%= config.bin %> cib --set node1=alice --set node2=bob --set ip=10.0.0.50 --set cidr_netmask=24',
+    '<%= config.bin %> cib --list-settings',
+    '<%= config.bin %> cib --spec cluster.yaml --schema pacemaker-1.0 --output cib.xml',
+    '<%= config.bin %> cib --from-haresources /etc/ha.d/haresources --ha-cf /etc/ha.d/ha.cf',
+    '<%= config.bin %> cib --check',
+  ];
+
+  static override flags = {
+    template: Flags.string({ description: `template from cib-templates/ (default ${DEFAULT_TEMPLATE})` }),
+    spec: Flags.string({ description: 'cluster spec file, YAML or JSON (- for stdin)' }),
+    'from-haresources': Flags.string({ description: 'convert a Heartbeat v1 haresources file' }),
+    'ha-cf': Flags.string({ description: "Heartbeat's ha.cf for --from-haresources (default: ha.cf next to haresources)" }),
+    'skip-unmapped': Flags.boolean({ description: 'with --from-haresources: leave out what cannot be converted (with a warning) instead of failing' }),
+    set: Flags.string({ description: 'template setting name=value, or a spec path: resources.ip.params.ip=10.0.0.5 (repeatable)', multiple: true }),
+    schema: Flags.string({ description: `schema dialect: ${DIALECT_HELP}`, default: 'pacemaker-3' }),
+    output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
+    epoch: Flags.integer({ description: 'epoch of the CIB (cibadmin --replace needs it above the live one)', min: 0 }),
+    'admin-epoch': Flags.integer({ description: 'admin_epoch of the CIB', min: 0 }),
+    check: Flags.boolean({ description: 'check the result with crm_verify (xmllint and the DTD for heartbeat-2) before writing it' }),
+    dtd: Flags.string({ description: "Heartbeat 2's crm.dtd, for --check with --schema heartbeat-2" }),
+    'list-settings': Flags.boolean({ description: "list the template's settings (for --set) with their defaults, and exit" }),
+  };
 
   async run(): Promise<void> {
-    this.log('<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">\n  <configuration>\n    <crm_config/>\n    <nodes/>\n    <resources/>\n    <constraints/>\n  </configuration>\n  <status/>\n</cib>');
+    const { flags } = await this.parse(Cib);
+    const code = await guarded(() => {
+      if (flags['list-settings']) {
+        let tpl: Template;
+        if (flags.spec !== undefined) {
+          const raw = readStructured(flags.spec);
+          if (!isTemplate(raw)) throw new CibError([{ path: flags.spec, message: 'is a spec, not a template: it has no settings' }]);
+          tpl = parseTemplate(raw, flags.spec);
+        } else tpl = loadTemplate(flags.template ?? DEFAULT_TEMPLATE);
+        process.stdout.write(formatSettings(tpl));
+        return;
+      }
+      const g = generate({
+        template: flags.template,
+        spec: flags.spec,
+        haresources: flags['from-haresources'],
+        haCf: flags['ha-cf'],
+        skipUnmapped: flags['skip-unmapped'],
+        sets: flags.set,
+        schema: flags.schema,
+        epoch: flags.epoch,
+        adminEpoch: flags['admin-epoch'],
+      });
+      for (const n of g.notes) say(n);
+      if (flags.check) reportCheck(g.xml, g.dialect, flags.dtd);
+      emit(g.xml, flags.output);
+    });
+    if (code) this.exit(code);
   }
+}
+
+function formatSettings(tpl: Template): string {
+  const rows = Object.entries(tpl.settings).map(([k, s]) => [k, String(s.default) === '' ? '(empty)' : String(s.default), s.description]);
+  const w0 = Math.max(...rows.map((r) => r[0]!.length), 7);
+  const w1 = Math.max(...rows.map((r) => r[1]!.length), 7);
+  const lines = [`template ${tpl.template}${tpl.description ? `: ${tpl.description}` : ''}`, '', `${'setting'.padEnd(w0)}  ${'default'.padEnd(w1)}  meaning`];
+  for (const [k, d, m] of rows) lines.push(`${k!.padEnd(w0)}  ${d!.padEnd(w1)}  ${m}`);
+  lines.push('', `templates: ${listTemplates().join(', ')}`);
+  return `${lines.join('\n')}\n`;
 }

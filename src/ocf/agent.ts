@@ -30,6 +30,12 @@ export interface Ctx<V> {
   log: Logger;
   run: Runner;
   env: NodeJS.ProcessEnv;
+  /**
+   * Prints an `ocf-exit-reason:` line without failing the operation: for a
+   * monitor that succeeds but has something admins must see (e.g. a DRBD
+   * split brain). A thrown OcfError's reason is printed by the runtime.
+   */
+  exitReason?: (reason: string) => void;
 }
 
 export interface ActionDecl<V> extends OpDecl {

@@ -76,6 +76,11 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
   const deadline = new Deadline(ocfEnv.meta.timeoutMs ?? defaultTimeoutMs(decl, action));
   const finish = (result: OcfError | number): number => {
     if (typeof result === 'number') return result;
+    // "Not running" is the expected answer of a probe, not something for crm_mon to show.
+    if (result.code === OCF.NOT_RUNNING && isProbe) {
+      log.debug(result.reason);
+      return result.code;
+    }
     if (result.code === OCF.NOT_RUNNING) log.info(result.reason);
     else if (!result.logged) log.error(result.reason);
     exitReason(result.reason);
@@ -103,6 +108,7 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
       log,
       run: createRunner(deadline, log, env),
       env,
+      exitReason,
     };
   } catch (e) {
     return finish(applySafetyRules(asOcfError(e), action, isProbe, log, 'parameters'));

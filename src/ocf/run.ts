@@ -39,6 +39,8 @@ export function describeCommand(cmd: string, args: readonly string[]): string {
 }
 
 const GRACE_MS = 1000;
+/** After SIGKILL: how long to wait for the child before giving up on it. */
+const ABANDON_MS = 500;
 
 const logged = (e: OcfError) => {
   e.logged = true;
@@ -69,24 +71,44 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
+      let settled = false;
       let killer: NodeJS.Timeout | undefined;
+      let abandon: NodeJS.Timeout | undefined;
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(killer);
+        clearTimeout(abandon);
+      };
       const timer = setTimeout(() => {
         timedOut = true;
         child.kill('SIGTERM');
-        killer = setTimeout(() => child.kill('SIGKILL'), GRACE_MS);
+        killer = setTimeout(() => {
+          child.kill('SIGKILL');
+          // A child in uninterruptible sleep (I/O on a hung device or server) outlives SIGKILL
+          // until its I/O ends: stop waiting for it, so the agent reports instead of hanging too.
+          abandon = setTimeout(() => {
+            if (settled) return;
+            settle();
+            for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+            child.unref();
+            log.warn(`${command}: still running after SIGKILL (uninterruptible I/O?), no longer waiting for it`);
+            resolve({ command, code: null, signal: null, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), timedOut });
+          }, ABANDON_MS);
+        }, GRACE_MS);
       }, limit);
       child.stdout?.on('data', (b: Buffer) => out.push(b));
       child.stderr?.on('data', (b: Buffer) => err.push(b));
       child.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        clearTimeout(killer);
+        if (settled) return;
+        settle();
         if (e.code === 'ENOENT') reject(new OcfError(OCF.ERR_INSTALLED, `${cmd}: command not found`));
         else if (e.code === 'EACCES') reject(new OcfError(OCF.ERR_INSTALLED, `${cmd}: not executable`));
         else reject(new OcfError(OCF.ERR_GENERIC, `${cmd}: ${e.message}`));
       });
       child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        clearTimeout(killer);
+        if (settled) return;
+        settle();
         resolve({ command, code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), timedOut });
       });
       if (opts.input !== undefined) {

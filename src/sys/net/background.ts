@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fail } from '../../ocf/exit-codes.js';
+import type { Logger } from '../../ocf/log.js';
+import { agentPath } from '../../ocf/run.js';
+import { findOnPath } from './tools.js';
+
+/**
+ * Programs that keep running after the agent returned (arp_bg): each in its
+ * own session and process group under coreutils `timeout`, so it dies at the
+ * op deadline even though nobody waits for it; recorded in a pid file under
+ * HA_RSCTMP with the process's start time, so that a later stop kills it
+ * only if that PID still is the process we started (PIDs get reused).
+ */
+
+export interface BackgroundProcess {
+  pid: number;
+  /** /proc/<pid>/stat field 22: start time in clock ticks since boot. */
+  start: string;
+}
+
+interface PidFileContent {
+  /** An argument every recorded process was started with (the address): checked against its cmdline. */
+  key: string;
+  processes: BackgroundProcess[];
+}
+
+/** Fields of /proc/<pid>/stat after the command name (which may contain spaces and parentheses). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Start time of a live process, undefined when there is none (or only a zombie). */
+export function processStartTime(pid: number): string | undefined {
+  const f = statFields(pid);
+  if (!f || f[0] === 'Z' || f[0] === 'X') return undefined;
+  return f[19];
+}
+
+function processGroupOf(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? Number(f[2]) : undefined;
+}
+
+function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/** Is `p` still the process we recorded: same start time, leader of its group, `key` among its arguments? */
+export function isOurs(p: BackgroundProcess, key: string): boolean {
+  return processStartTime(p.pid) === p.start && processGroupOf(p.pid) === p.pid && cmdline(p.pid).includes(key);
+}
+
+/**
+ * Starts `cmd args` detached, killed by `timeout` after `boundMs` (SIGTERM,
+ * SIGKILL half a second later). Resolves once the program runs (libuv
+ * returns from spawn after exec), so the pid's cmdline is already its own.
+ */
+export async function spawnBounded(cmd: string, args: string[], boundMs: number, env: NodeJS.ProcessEnv): Promise<BackgroundProcess> {
+  const timeout = findOnPath('timeout', env.PATH);
+  if (!timeout) throw fail.installed('timeout (coreutils) is not installed: cannot bound background announcements');
+  const seconds = (Math.max(100, boundMs) / 1000).toFixed(3);
+  const child = spawn(timeout, ['-k', '0.5', seconds, cmd, ...args], { detached: true, stdio: 'ignore', env: { ...env, PATH: agentPath(env.PATH) } });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e) => reject(fail.generic(`${cmd}: ${e.message}`)));
+  });
+  child.unref();
+  const pid = child.pid!;
+  return { pid, start: processStartTime(pid) ?? '' };
+}
+
+export function readPidFile(path: string): PidFileContent | undefined {
+  try {
+    const c = JSON.parse(readFileSync(path, 'utf8')) as PidFileContent;
+    if (typeof c.key !== 'string' || !Array.isArray(c.processes)) return undefined;
+    return { key: c.key, processes: c.processes.filter((p) => Number.isInteger(p.pid) && p.pid > 1 && typeof p.start === 'string') };
+  } catch {
+    return undefined;
+  }
+}
+
+export function writePidFile(path: string, key: string, processes: BackgroundProcess[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify({ key, processes } satisfies PidFileContent)}\n`);
+  renameSync(tmp, path);
+}
+
+/**
+ * Kills the recorded processes that are still ours (their whole process
+ * group, so `timeout` and the program it runs), waits up to `waitMs` for
+ * them to go, and removes the pid file. Returns how many were killed.
+ */
+export async function stopRecorded(path: string, log: Logger, waitMs = 2000): Promise<number> {
+  const content = readPidFile(path);
+  if (!content) {
+    rmSync(path, { force: true });
+    return 0;
+  }
+  const ours = content.processes.filter((p) => isOurs(p, content.key));
+  for (const p of content.processes) {
+    if (!ours.includes(p) && processStartTime(p.pid) !== undefined) log.warn(`pid ${p.pid} from ${path} is no longer our announcer: not killing it`);
+  }
+  for (const p of ours) {
+    try {
+      process.kill(-p.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const until = Date.now() + waitMs;
+  while (ours.some((p) => processStartTime(p.pid) === p.start) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  for (const p of ours) {
+    if (processStartTime(p.pid) === p.start) {
+      try {
+        process.kill(-p.pid, 'SIGKILL');
+      } catch {
+        // gone in the meantime
+      }
+    }
+  }
+  rmSync(path, { force: true });
+  return ours.length;
+}

@@ -1,0 +1,166 @@
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { fail } from '../../ocf/exit-codes.js';
+import {
+  DAEMON,
+  ensureRpcbind,
+  mountdArgs,
+  nfsdCommand,
+  running,
+  startIdmapd,
+  startMountd,
+  startNfsd,
+  startStatd,
+  stopIdmapd,
+  stopMountd,
+  stopNfsd,
+  stopStatd,
+  waitNfsdUp,
+  WITH_HOSTNAME,
+  withScope,
+} from './daemons.js';
+import { setLockdPort } from './nfsd.js';
+import type { Ops } from './ops.js';
+import { cmdline } from './processes.js';
+import { statdArgs, statdArgvMatches, type StatdConfig } from './statd.js';
+import { execStartDropin, isSystemdPid1, removeDropins, systemctl, writeDropins } from './systemd.js';
+
+/**
+ * Starting and stopping the NFS server daemons in one of three ways:
+ * - direct: the agent runs rpcbind, rpc.statd, rpc.mountd, rpc.nfsd itself
+ *   (no init system, e.g. containers, minimal installs);
+ * - systemd: PID 1 is systemd, the distribution's units do it, configured by
+ *   runtime drop-ins;
+ * - init-script: nfs_init_script starts/stops nfsd and mountd (no systemd);
+ *   rpcbind and statd stay with the agent, which needs statd's identity.
+ */
+export type Backend = 'direct' | 'systemd' | 'init-script';
+
+export function chooseBackend(initScript: string | undefined): Backend {
+  if (isSystemdPid1()) return 'systemd';
+  return initScript ? 'init-script' : 'direct';
+}
+
+export interface ServerConfig {
+  backend: Backend;
+  initScript?: string;
+  v4only: boolean;
+  threads?: number;
+  nfsdArgs: string[];
+  /** NFSv4 server scope (the UTS node name nfsd is started with). */
+  scope?: string;
+  mountdPort?: number;
+  lockdTcpPort?: number;
+  lockdUdpPort?: number;
+  statd: StatdConfig;
+  pipefsDir: string;
+  /** Marker file: this resource started rpc.idmapd (so stop ends it). */
+  idmapdMarker: string;
+  /** Absolute program paths, for systemd units. */
+  which: (prog: string) => string;
+}
+
+const UNITS = {
+  rpcbind: 'rpcbind.service',
+  statd: 'rpc-statd.service',
+  statdNotify: 'rpc-statd-notify.service',
+  mountd: 'nfs-mountd.service',
+  server: 'nfs-server.service',
+  cld: 'nfsdcld.service',
+};
+
+function setLockdPorts(ops: Ops, c: ServerConfig): void {
+  for (const [proto, port] of [
+    ['tcp', c.lockdTcpPort],
+    ['udp', c.lockdUdpPort],
+  ] as const) {
+    if (port !== undefined && !setLockdPort(proto, port)) ops.log.warn(`cannot set the lockd ${proto} port: /proc/sys/fs/nfs/nlm_${proto}port is missing`);
+  }
+}
+
+/** The runtime drop-ins that carry our settings into the distribution's units. */
+export function systemdDropins(c: ServerConfig): Record<string, string> {
+  const [nfsdCmd, nfsdArgv] = nfsdCommand({ v4only: c.v4only, threads: c.threads, args: c.nfsdArgs });
+  const nfsd = [c.which(nfsdCmd), ...nfsdArgv];
+  const server = c.scope ? [c.which('unshare'), '--uts', '--', c.which('sh'), '-c', WITH_HOSTNAME, 'nfsd-scope', c.scope, ...nfsd] : nfsd;
+  const dropins: Record<string, string> = {
+    [UNITS.server]: execStartDropin(server),
+    [UNITS.mountd]: execStartDropin([c.which('rpc.mountd'), ...mountdArgs({ v4only: c.v4only, port: c.mountdPort })]),
+  };
+  if (!c.v4only) dropins[UNITS.statd] = execStartDropin([c.which('rpc.statd'), ...statdArgs(c.statd)]);
+  return dropins;
+}
+
+async function startWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
+  let reload = writeDropins(systemdDropins(c));
+  const statdMismatch = running(DAEMON.statd).some((p) => statdArgvMatches(cmdline(p.pid), c.statd) !== undefined);
+  // The boot-time sm-notify unit would notify from the node's own address before the floating one is up.
+  if (!existsSync(`/run/systemd/system/${UNITS.statdNotify}`)) {
+    await systemctl(ops, ['mask', '--runtime', UNITS.statdNotify], false);
+    reload = true;
+  }
+  if (reload) await systemctl(ops, ['daemon-reload']);
+  if (!c.v4only) {
+    await systemctl(ops, ['start', UNITS.rpcbind]);
+    // restart: a statd already running from boot does not have our identity.
+    await systemctl(ops, [statdMismatch ? 'restart' : 'start', UNITS.statd]);
+  }
+  await systemctl(ops, ['start', UNITS.server]);
+  await waitNfsdUp(ops, `systemctl start ${UNITS.server}`);
+}
+
+async function stopWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
+  await systemctl(ops, ['stop', UNITS.server], false);
+  await systemctl(ops, ['stop', UNITS.cld], false);
+  if (!c.v4only) await systemctl(ops, ['stop', UNITS.statd], false);
+  let reload = removeDropins([UNITS.server, UNITS.mountd, UNITS.statd]);
+  if (existsSync(`/run/systemd/system/${UNITS.statdNotify}`)) {
+    await systemctl(ops, ['unmask', '--runtime', UNITS.statdNotify], false);
+    reload = true;
+  }
+  if (reload) await systemctl(ops, ['daemon-reload'], false);
+}
+
+async function initScript(ops: Ops, c: ServerConfig, action: 'start' | 'stop'): Promise<void> {
+  const script = c.initScript!;
+  const [cmd, args] = withScope(action === 'start' ? c.scope : undefined, script, [action]);
+  const r = await ops.run(cmd, args, { check: false });
+  if (r.code !== 0 && action === 'start') throw fail.generic(`${script} start: exit ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+}
+
+/**
+ * Starts what serves NFS, in dependency order: rpcbind and statd (NFSv3
+ * locking; not for NFSv4 only), lockd's ports, mountd, nfsd, idmapd.
+ * Each step leaves what already runs alone.
+ */
+export async function startDaemons(ops: Ops, c: ServerConfig): Promise<void> {
+  setLockdPorts(ops, c);
+  if (c.backend === 'systemd') return startWithSystemd(ops, c);
+
+  if (!c.v4only) {
+    await ensureRpcbind(ops);
+    await startStatd(ops, c.statd);
+  }
+  if (c.backend === 'init-script') {
+    await initScript(ops, c, 'start');
+    await waitNfsdUp(ops, `${c.initScript} start`);
+    if (!running(DAEMON.mountd).length) throw fail.generic(`${c.initScript} start did not start rpc.mountd`);
+  } else {
+    await startMountd(ops, { v4only: c.v4only, port: c.mountdPort });
+    await startNfsd(ops, { v4only: c.v4only, threads: c.threads, args: c.nfsdArgs, scope: c.scope });
+  }
+  if (await startIdmapd(ops, c.pipefsDir)) writeFileSync(c.idmapdMarker, `${process.pid}\n`);
+}
+
+/** Stops nfsd (killing stuck threads), mountd, statd, and idmapd when this resource started it. */
+export async function stopDaemons(ops: Ops, c: ServerConfig): Promise<void> {
+  if (c.backend === 'systemd') await stopWithSystemd(ops, c);
+  else if (c.backend === 'init-script') await initScript(ops, c, 'stop');
+  // Whatever the backend left behind: threads that refuse to die, daemons started otherwise.
+  await stopNfsd(ops);
+  await stopMountd(ops);
+  await stopStatd(ops, c.statd);
+  if (existsSync(c.idmapdMarker)) {
+    await stopIdmapd(ops);
+    rmSync(c.idmapdMarker, { force: true });
+  }
+}

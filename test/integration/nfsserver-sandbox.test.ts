@@ -1,0 +1,366 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseEtab, parseExportfsVerbose, exportedFsid } from '../../src/sys/nfs/etab.js';
+import { NOTIFIER_SCRIPT, notifierArgs } from '../../src/sys/nfs/notify.js';
+import { passwdLookup } from '../../src/sys/nfs/statd.js';
+import { readMounts } from '../../src/sys/mountinfo.js';
+import { AGENTS_EXE, type AgentRun } from '../helpers/agent.js';
+import { have, isRoot, uniqueName } from '../helpers/system.js';
+
+/**
+ * The built nfsserver agent against the real NFS user-space daemons
+ * (rpcbind, rpc.statd, rpc.mountd, sm-notify) and the real exportfs, each
+ * "node" a sandbox of its own: private mount, network and PID namespaces, a
+ * tmpfs on /run. This kernel has no nfsd, so what needs it (start, nfsd
+ * threads, clients mounting) runs in the QEMU tier; here the sandboxes hold
+ * everything else of a running server: /var/lib/nfs bound to the shared
+ * directory, statd with the shared identity, mountd, exports with their
+ * fsids. Nothing touches the host's /var/lib/nfs, daemons or interfaces, and
+ * killing a sandbox's PID 1 ends every process started in it.
+ */
+
+// PID 1 of a sandbox: bash reaps every orphan (daemons that exit become its children) while it waits.
+const SANDBOX_INIT = "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/lock && ip link set lo up && trap '' TERM INT HUP && while :; do sleep 1; done";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const sleepMs = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Polls `check` (synchronously) until it holds or `ms` pass. */
+function waitFor(what: string, check: () => boolean, ms = 15_000, detail?: () => string): void {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
+    sleepMs(100);
+  }
+}
+
+class Sandbox {
+  /** Host PID of the sandbox's PID 1. */
+  readonly pid: number;
+  private readonly holder: ChildProcess;
+
+  constructor() {
+    this.holder = spawn('unshare', ['--mount', '--net', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--', 'bash', '-c', SANDBOX_INIT], { stdio: 'ignore' });
+    let pid = 0;
+    waitFor('the sandbox to start', () => {
+      const kids = (() => {
+        try {
+          return readFileSync(`/proc/${this.holder.pid}/task/${this.holder.pid}/children`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      })();
+      pid = Number(kids.split(' ')[0] || 0);
+      return pid > 0 && existsSync(`/proc/${pid}/task/${pid}/children`) && readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '';
+    });
+    this.pid = pid;
+  }
+
+  exec(argv: string[], o: { input?: string; timeoutMs?: number } = {}): Run {
+    const r = spawnSync('nsenter', ['-t', String(this.pid), '-m', '-n', '-p', '--', ...argv], { encoding: 'utf8', input: o.input, timeout: o.timeoutMs ?? 60_000 });
+    if (r.error) throw r.error;
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  run(argv: string[]): string {
+    const r = this.exec(argv);
+    if (r.code !== 0) throw new Error(`${argv.join(' ')} → exit ${r.code}: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  /** Starts a long-running command detached inside the sandbox (output to `log`, or discarded). */
+  detach(argv: string[], log = '/dev/null'): void {
+    this.run(['setsid', '-f', 'sh', '-c', 'exec </dev/null >>"$1" 2>&1; shift; exec "$@"', 'detach', log, ...argv]);
+  }
+
+  pids(comm: string): number[] {
+    const r = this.exec(['pidof', comm]);
+    return r.code === 0 ? r.stdout.trim().split(/\s+/).map(Number) : [];
+  }
+
+  /** Runs the built agent as Pacemaker would, inside the sandbox. */
+  agent(action: string, params: Record<string, string>, meta: Record<string, string | number> = {}): AgentRun {
+    const env = ['OCF_ROOT=/usr/lib/ocf', 'OCF_RESOURCE_INSTANCE=nfs', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
+    for (const [k, v] of Object.entries(params)) env.push(`OCF_RESKEY_${k}=${v}`);
+    for (const [k, v] of Object.entries(meta)) env.push(`OCF_RESKEY_CRM_meta_${k}=${v}`);
+    const r = this.exec(['env', '-i', ...env, AGENTS_EXE, 'nfsserver', action], { timeoutMs: 120_000 });
+    return { ...r, reason: /^ocf-exit-reason:(.*)$/m.exec(r.stderr)?.[1] };
+  }
+
+  /** What is mounted at `path` inside the sandbox (read from the host, no fork). */
+  mountedAt(path: string): boolean {
+    return readMounts(this.pid).some((m) => m.mountPoint === path);
+  }
+
+  kill(): void {
+    // SIGKILL to a namespace's PID 1 ends every process in it; its mounts go with the namespace.
+    try {
+      process.kill(this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    this.holder.kill('SIGKILL');
+  }
+}
+
+const statd = () => {
+  const o = passwdLookup('statd') ?? passwdLookup('rpcuser');
+  if (!o) throw new Error('no statd user (install nfs-common)');
+  return o;
+};
+
+/** A statd monitor record, as rpc.statd writes it to sm/<mon_name>: "addr prog vers proc priv mon_name my_name". */
+const smRecord = (monName: string, myName: string) => `0100007f 000186b5 00000004 00000010 ${'0'.repeat(32)} ${monName} ${myName}\n`;
+
+let base: string;
+const sandboxes: Sandbox[] = [];
+const sandbox = () => {
+  const s = new Sandbox();
+  sandboxes.push(s);
+  return s;
+};
+
+beforeAll(() => {
+  if (!isRoot()) throw new Error('these tests need root (namespaces, bind mounts, daemons)');
+  const missing = ['unshare', 'nsenter', 'setsid', 'pidof', 'ip', 'exportfs', 'rpcbind', 'rpc.statd', 'rpc.mountd', 'sm-notify'].filter((t) => !have(t));
+  if (missing.length) throw new Error(`missing tools: ${missing.join(', ')} (install util-linux procps iproute2 nfs-kernel-server nfs-common rpcbind)`);
+  if (!existsSync(AGENTS_EXE)) throw new Error(`${AGENTS_EXE} is not built: node scripts/build.mjs agents`);
+  base = mkdtempSync(join(tmpdir(), 'ocfkit-nfsbox-'));
+  chmodSync(base, 0o755); // statd and sm-notify drop root: they must reach their directories
+});
+afterEach(() => {
+  for (const s of sandboxes.splice(0)) s.kill();
+});
+afterAll(() => {
+  for (const s of sandboxes.splice(0)) s.kill();
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+describe('monitor and stop with the real daemons', () => {
+  const FLOAT = '10.77.0.1';
+  let infodir: string;
+  let exportDir: string;
+  let params: Record<string, string>;
+
+  /** A node where everything of the resource runs except nfsd (this kernel has none). */
+  function halfUpNode(): Sandbox {
+    const root = mkdtempSync(join(base, 'node-'));
+    infodir = join(root, 'shared', 'nfsinfo');
+    exportDir = join(root, 'shared', 'export');
+    mkdirSync(exportDir, { recursive: true });
+    const o = statd();
+    for (const d of ['sm', 'sm.bak', 'sm.ha', 'v4recovery']) mkdirSync(join(infodir, d), { recursive: true });
+    for (const d of ['sm', 'sm.bak', 'sm.ha']) chownSync(join(infodir, d), o.uid, o.gid);
+    writeFileSync(join(infodir, 'etab'), '');
+    writeFileSync(join(infodir, 'rmtab'), '');
+    writeFileSync(join(infodir, 'sm', '10.77.0.2'), smRecord('10.77.0.2', 'n1'));
+    chownSync(join(infodir, 'sm', '10.77.0.2'), o.uid, o.gid);
+    params = { nfs_shared_infodir: infodir, nfs_ip: FLOAT, exports: `${exportDir} 10.77.0.0/24(rw,sync,no_root_squash,fsid=7)`, nfs_notify_wait: '5' };
+
+    const n = sandbox();
+    n.run(['mount', '--bind', infodir, '/var/lib/nfs']);
+    n.run(['rpcbind', '-w']);
+    n.run(['rpc.statd', '--no-notify', '-P', '/var/lib/nfs', '-n', FLOAT]);
+    n.run(['rpc.mountd']);
+    n.run(['exportfs', '-i', '-o', 'rw,sync,no_root_squash,fsid=7', `10.77.0.0/24:${exportDir}`]);
+    return n;
+  }
+
+  it('exportfs -v and etab show the export with its fsid (live output of the real tools)', () => {
+    const n = halfUpNode();
+    const v = parseExportfsVerbose(n.run(['exportfs', '-v']));
+    expect(v.map((e) => [e.dir, e.client, exportedFsid(e)])).toEqual([[exportDir, '10.77.0.0/24', { kind: 'number', value: 7 }]]);
+    const etab = parseEtab(readFileSync(join(infodir, 'etab'), 'utf8'));
+    expect(etab.map((e) => [e.dir, e.client, exportedFsid(e)])).toEqual([[exportDir, '10.77.0.0/24', { kind: 'number', value: 7 }]]);
+  });
+
+  it('monitor names exactly what is missing: 1 while half up', () => {
+    const n = halfUpNode();
+    const mon = () => n.agent('monitor', params, { interval: 10_000 });
+
+    let r = mon();
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.reason).toBe('NFS server partly up: nfsd is not running (no threads)');
+    expect(n.agent('monitor', params, { interval: 0 }).code).toBe(1); // a probe too: half up is not "stopped"
+
+    n.run(['kill', String(n.pids('rpc.mountd')[0])]);
+    waitFor('rpc.mountd to end', () => n.pids('rpc.mountd').length === 0);
+    r = mon();
+    expect(r.code).toBe(1);
+    expect(r.reason).toBe('NFS server partly up: nfsd is not running (no threads); rpc.mountd is not running');
+
+    n.run(['umount', '-l', '/var/lib/nfs']); // statd holds it: detach
+    r = mon();
+    expect(r.code).toBe(1);
+    expect(r.reason).toContain(`${infodir} is not bound to /var/lib/nfs`);
+    expect(r.reason).toContain(`not exported: ${exportDir} to 10.77.0.0/24`); // this node's own etab shows
+    n.run(['mount', '--bind', infodir, '/var/lib/nfs']);
+
+    n.run(['exportfs', '-i', '-o', 'rw,fsid=8', `10.77.0.0/24:${exportDir}`]);
+    r = mon();
+    expect(r.reason).toContain(`wrong fsid: ${exportDir} to 10.77.0.0/24 has fsid=8, want fsid=7`);
+
+    n.run(['exportfs', '-u', `10.77.0.0/24:${exportDir}`]);
+    r = mon();
+    expect(r.reason).toContain(`not exported: ${exportDir} to 10.77.0.0/24`);
+
+    // statd from the node's boot scripts: no shared identity
+    n.run(['kill', String(n.pids('rpc.statd')[0])]);
+    waitFor('rpc.statd to end', () => n.pids('rpc.statd').length === 0);
+    n.run(['rpc.statd', '--no-notify']);
+    r = mon();
+    expect(r.reason).toContain(`rpc.statd is not running with identity ${FLOAT} and state in /var/lib/nfs`);
+
+    // Only the bind is left of the resource; without it, a node with its own statd and rpcbind is "stopped".
+    expect(r.reason).toBe(`NFS server partly up: nfsd is not running (no threads); rpc.mountd is not running; rpc.statd is not running with identity ${FLOAT} and state in /var/lib/nfs; not exported: ${exportDir} to 10.77.0.0/24`);
+    n.run(['umount', '-l', '/var/lib/nfs']);
+    r = mon();
+    expect(r.code, r.stderr).toBe(7);
+  });
+
+  it('stop ends statd and mountd, unexports, saves the client list, unbinds; again: 0; then monitor: 7', () => {
+    const n = halfUpNode();
+    const rpcbind = n.pids('rpcbind');
+    expect(n.mountedAt('/var/lib/nfs')).toBe(true);
+
+    const r = n.agent('stop', params);
+    expect(r.code, r.stderr).toBe(0);
+    expect(n.pids('rpc.statd')).toEqual([]);
+    expect(n.pids('rpc.mountd')).toEqual([]);
+    expect(n.pids('rpcbind')).toEqual(rpcbind); // the node's portmapper stays
+    expect(n.mountedAt('/var/lib/nfs')).toBe(false);
+    expect(readFileSync(join(infodir, 'etab'), 'utf8')).toBe('');
+    // statd's client list is saved on the shared storage for the next node's sm-notify
+    expect(readFileSync(join(infodir, 'sm.ha', '10.77.0.2'), 'utf8')).toBe(smRecord('10.77.0.2', 'n1'));
+
+    const again = n.agent('stop', params);
+    expect(again.code, again.stderr).toBe(0);
+    expect(n.agent('monitor', params, { interval: 10_000 }).code).toBe(7);
+    expect(n.agent('monitor', params, { interval: 0 }).code).toBe(7);
+  });
+
+  it('stop names what still holds /var/lib/nfs when it cannot unbind, and succeeds once it is gone', () => {
+    const n = halfUpNode();
+    n.detach(['sh', '-c', 'cd /var/lib/nfs && exec sleep 300']);
+    waitFor('the holder', () => n.exec(['pgrep', '-f', 'sleep 300']).code === 0);
+    const holder = Number(n.run(['pgrep', '-f', 'sleep 300']).trim());
+
+    const r = n.agent('stop', params, { timeout: 8000 });
+    expect(r.code).toBe(1);
+    expect(r.reason).toMatch(new RegExp(`cannot unmount the NFS state directory /var/lib/nfs: .*held by sleep\\[${holder}\\] \\(cwd /var/lib/nfs\\)`));
+    expect(n.pids('rpc.statd')).toEqual([]); // everything before the unbind was done
+
+    n.run(['kill', String(holder)]);
+    const again = n.agent('stop', params);
+    expect(again.code, again.stderr).toBe(0);
+    expect(n.mountedAt('/var/lib/nfs')).toBe(false);
+  });
+});
+
+describe('reboot notification (sm-notify) after the floating address comes up', () => {
+  /**
+   * Two sandboxes on a veth pair: a "server" whose floating address is not
+   * there yet, and an NFS "client" running rpcbind and rpc.statd in debug
+   * mode, which logs every SM_NOTIFY it receives. Both resolve the floating
+   * address to the name nfs-vip (sm-notify sends names, never addresses).
+   */
+  function pair() {
+    const n = uniqueName('');
+    const net = 10 + (Number.parseInt(n.slice(-3), 36) % 200);
+    const ip = { float: `10.78.${net}.1`, server: `10.78.${net}.3`, client: `10.78.${net}.2` };
+    const dir = mkdtempSync(join(base, 'notify-'));
+    chmodSync(dir, 0o755);
+    const hosts = join(dir, 'hosts');
+    writeFileSync(hosts, `127.0.0.1 localhost\n${ip.float} nfs-vip\n${ip.client} client1\n${ip.server} server1\n`);
+
+    const server = sandbox();
+    const client = sandbox();
+    const [vs, vc] = [uniqueName('nvs'), uniqueName('nvc')];
+    const link = spawnSync('ip', ['link', 'add', vs, 'netns', String(server.pid), 'type', 'veth', 'peer', 'name', vc, 'netns', String(client.pid)], { encoding: 'utf8' });
+    if (link.status !== 0) throw new Error(`ip link add: ${link.stderr}`);
+    for (const [s, dev, addr] of [
+      [server, vs, ip.server],
+      [client, vc, ip.client],
+    ] as const) {
+      s.run(['mount', '--bind', hosts, '/etc/hosts']);
+      s.run(['ip', 'addr', 'add', `${addr}/24`, 'dev', dev]);
+      s.run(['ip', 'link', 'set', dev, 'up']);
+    }
+
+    // The client's statd (its own state directory), logging what it receives.
+    const o = statd();
+    const clientState = join(dir, 'client-state');
+    for (const d of ['sm', 'sm.bak']) {
+      mkdirSync(join(clientState, d), { recursive: true });
+      chownSync(join(clientState, d), o.uid, o.gid);
+    }
+    const clientLog = join(dir, 'client-statd.log');
+    client.run(['rpcbind', '-w']);
+    client.detach(['rpc.statd', '-F', '-d', '--no-notify', '-P', clientState], clientLog);
+    waitFor('the client statd to register', () => client.exec(['rpcinfo', '-T', 'udp', ip.client, 'status']).code === 0);
+
+    // The server's shared statd directory, with the client in its monitor list.
+    const state = join(dir, 'server-state');
+    for (const d of ['sm', 'sm.bak', 'sm.ha']) {
+      mkdirSync(join(state, d), { recursive: true });
+      chownSync(join(state, d), o.uid, o.gid);
+    }
+    writeFileSync(join(state, 'sm', ip.client), smRecord(ip.client, 'server1'));
+    chownSync(join(state, 'sm', ip.client), o.uid, o.gid);
+    const log = () => (existsSync(clientLog) ? readFileSync(clientLog, 'utf8') : '');
+    return { server, client, ip, vs, state, log, pidFile: '/run/resource-agents/nfsserver-nfs.notify.pid' };
+  }
+
+  /** Starts the notifier in the server exactly as the agent's start does. */
+  function notifier(p: ReturnType<typeof pair>, waitSeconds: number) {
+    p.server.run(['mkdir', '-p', '/run/resource-agents']);
+    const args = notifierArgs({ waitFor: [p.ip.float], names: [p.ip.float], statdDir: p.state, waitSeconds, pidFile: p.pidFile, tag: 'nfsserver(nfs)' });
+    p.server.run(['setsid', '-f', 'sh', '-c', NOTIFIER_SCRIPT, ...args]);
+    waitFor('the notifier pid file', () => p.server.exec(['test', '-s', p.pidFile]).code === 0, 5000);
+  }
+
+  it('waits for the address, then notifies the client from it, as its name', () => {
+    const p = pair();
+    notifier(p, 60);
+    sleepMs(2500);
+    expect(p.log()).not.toContain('SM_NOTIFY');
+    expect(readdirSync(join(p.state, 'sm'))).toEqual([p.ip.client]); // nothing consumed yet
+
+    p.server.run(['ip', 'addr', 'add', `${p.ip.float}/24`, 'dev', p.vs]);
+    waitFor('the client to receive SM_NOTIFY', () => p.log().includes('Received SM_NOTIFY from nfs-vip'), 30_000);
+    expect(p.log()).toContain(`access by ${p.ip.float} ALLOWED`); // sent from the floating address
+    waitFor('the notifier to finish', () => p.server.exec(['test', '-e', p.pidFile]).code !== 0);
+    const lists = () => `sm: ${readdirSync(join(p.state, 'sm')).join(' ')}; sm.bak: ${readdirSync(join(p.state, 'sm.bak')).join(' ')}; client log:\n${p.log()}\nserver ps:\n${p.server.exec(['ps', '-eo', 'pid,stat,args']).stdout}`;
+    waitFor('sm-notify to forget the notified client', () => readdirSync(join(p.state, 'sm.bak')).length === 0 && readdirSync(join(p.state, 'sm')).length === 0, 15_000, lists);
+  });
+
+  it('gives up when the address never comes, without consuming the client list', () => {
+    const p = pair();
+    notifier(p, 1);
+    waitFor('the notifier to give up', () => p.server.exec(['test', '-e', p.pidFile]).code !== 0, 10_000);
+    sleepMs(1000);
+    expect(p.log()).not.toContain('SM_NOTIFY');
+    expect(readdirSync(join(p.state, 'sm'))).toEqual([p.ip.client]);
+  });
+
+  it("the agent's stop ends a waiting notifier", () => {
+    const p = pair();
+    notifier(p, 120);
+    const pid = Number(p.server.run(['cat', p.pidFile]).trim());
+    const r = p.server.agent('stop', { nfs_ip: p.ip.float });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`ending the sm-notify waiter \\(pid ${pid}\\)`));
+    expect(p.server.exec(['kill', '-0', String(pid)]).code).not.toBe(0);
+    p.server.run(['ip', 'addr', 'add', `${p.ip.float}/24`, 'dev', p.vs]);
+    sleepMs(2000);
+    expect(p.log()).not.toContain('SM_NOTIFY');
+  });
+});

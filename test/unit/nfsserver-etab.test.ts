@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { clientMatches, describeDiff, diffExports, exportedFsid, parseEtab, parseExportfsVerbose } from '../../src/sys/nfs/etab.js';
+import { parseExportTable, resolveExports } from '../../src/sys/nfs/exports.js';
+
+// Captured from the real tools (nfs-utils 2.6.2, Debian 12) in a private mount
+// namespace: `exportfs -o … client:dir` for each entry, then `cat etab` and
+// `exportfs -v`. The integration tests parse live output of the same tools.
+const ETAB = [
+  '/tmp/nfst/srv\t10.0.0.1(rw,sync,wdelay,hide,crossmnt,secure,root_squash,no_all_squash,no_subtree_check,secure_locks,acl,no_pnfs,fsid=0,anonuid=65534,anongid=65534,sec=sys,rw,root_squash,no_all_squash)',
+  '/tmp/nfst/srv/a\tfd00::/64(rw,sync,wdelay,hide,nocrossmnt,secure,root_squash,no_all_squash,no_subtree_check,secure_locks,acl,no_pnfs,fsid=2,anonuid=65534,anongid=65534,sec=sys,rw,root_squash,no_all_squash)',
+  '/tmp/nfst/srv/a\t192.168.0.0/24(rw,sync,wdelay,hide,nocrossmnt,secure,no_root_squash,no_all_squash,no_subtree_check,secure_locks,acl,no_pnfs,fsid=1,anonuid=65534,anongid=65534,sec=sys,rw,no_root_squash,no_all_squash)',
+  '/tmp/nfst/srv/a-very-long-directory-name-for-wrapping-xxxxxxxxxxxxxxxxxxxxxx\t*(ro,sync,wdelay,hide,nocrossmnt,secure,root_squash,no_all_squash,no_subtree_check,secure_locks,acl,no_pnfs,fsid=-1294967296,anonuid=65534,anongid=65534,sec=sys,ro,root_squash,no_all_squash)',
+  '/tmp/nfst/srv/b\\040c\t10.1.1.1(rw,sync,wdelay,hide,nocrossmnt,secure,root_squash,no_all_squash,no_subtree_check,secure_locks,acl,no_pnfs,fsid=7c9f1b5e-0b2a-4a51-9a8b-0123456789ab,anonuid=65534,anongid=65534,sec=sys,rw,root_squash,no_all_squash)',
+  '/tmp/nfst/srv/a\t10.1.1.5(rw,sync,wdelay,hide,nocrossmnt,secure,root_squash,no_all_squash,no_subtree_check,secure_locks,acl,no_pnfs,fsid=5,mountpoint,anonuid=65534,anongid=65534,sec=sys,rw,root_squash,no_all_squash)',
+  '',
+].join('\n');
+
+const EXPORTFS_V = [
+  '/tmp/nfst/srv \t10.0.0.1(sync,wdelay,hide,crossmnt,no_subtree_check,fsid=0,sec=sys,rw,root_squash,no_all_squash)',
+  '/tmp/nfst/srv/a',
+  '\t\tfd00::/64(sync,wdelay,hide,no_subtree_check,fsid=2,sec=sys,rw,root_squash,no_all_squash)',
+  '/tmp/nfst/srv/a',
+  '\t\t192.168.0.0/24(sync,wdelay,hide,no_subtree_check,fsid=1,sec=sys,rw,no_root_squash,no_all_squash)',
+  '/tmp/nfst/srv/a-very-long-directory-name-for-wrapping-xxxxxxxxxxxxxxxxxxxxxx',
+  '\t\t<world>(sync,wdelay,hide,no_subtree_check,fsid=-1294967296,sec=sys,ro,root_squash,no_all_squash)',
+  '/tmp/nfst/srv/b c',
+  '\t\t10.1.1.1(sync,wdelay,hide,no_subtree_check,fsid=7c9f1b5e-0b2a-4a51-9a8b-0123456789ab,sec=sys,rw,root_squash,no_all_squash)',
+  '/tmp/nfst/x y \t10.1.1.9(sync,wdelay,hide,no_subtree_check,fsid=3,sec=sys,rw,root_squash,no_all_squash)',
+  '',
+].join('\n');
+
+describe('etab', () => {
+  const e = parseEtab(ETAB);
+  it('reads paths (octal escapes), clients and options', () => {
+    expect(e).toHaveLength(6);
+    expect(e[0]).toMatchObject({ dir: '/tmp/nfst/srv', client: '10.0.0.1' });
+    expect(e[1]!.client).toBe('fd00::/64');
+    expect(e[3]!.client).toBe('*');
+    expect(e[4]!.dir).toBe('/tmp/nfst/srv/b c');
+    expect(e[2]!.options).toContain('no_root_squash');
+  });
+  it('reads fsids: numbers, root, UUIDs; ignores what exportfs mangled', () => {
+    expect(exportedFsid(e[0]!)).toEqual({ kind: 'number', value: 0 });
+    expect(exportedFsid(e[2]!)).toEqual({ kind: 'number', value: 1 });
+    expect(exportedFsid(e[3]!)).toBeUndefined(); // fsid=-1294967296
+    expect(exportedFsid(e[4]!)).toMatchObject({ kind: 'uuid', hex: '7c9f1b5e0b2a4a519a8b0123456789ab' });
+  });
+});
+
+describe('exportfs -v', () => {
+  const v = parseExportfsVerbose(EXPORTFS_V);
+  it('joins wrapped lines and reads <world> as *', () => {
+    expect(v.map((x) => `${x.dir}|${x.client}`)).toEqual([
+      '/tmp/nfst/srv|10.0.0.1',
+      '/tmp/nfst/srv/a|fd00::/64',
+      '/tmp/nfst/srv/a|192.168.0.0/24',
+      '/tmp/nfst/srv/a-very-long-directory-name-for-wrapping-xxxxxxxxxxxxxxxxxxxxxx|*',
+      '/tmp/nfst/srv/b c|10.1.1.1',
+      '/tmp/nfst/x y|10.1.1.9',
+    ]);
+    expect(exportedFsid(v[2]!)).toEqual({ kind: 'number', value: 1 });
+    expect(exportedFsid(v[5]!)).toEqual({ kind: 'number', value: 3 });
+  });
+  it('reads plain `exportfs` (no options) too', () => {
+    const plain = parseExportfsVerbose('/tmp/nfst/srv \t10.0.0.1\n/tmp/nfst/srv/a\n\t\tfd00::/64\n');
+    expect(plain).toEqual([
+      { dir: '/tmp/nfst/srv', client: '10.0.0.1', options: [] },
+      { dir: '/tmp/nfst/srv/a', client: 'fd00::/64', options: [] },
+    ]);
+  });
+  it('agrees with etab on the same exports', () => {
+    const fromEtab = parseEtab(ETAB).map((x) => `${x.dir}|${x.client}|${exportedFsid(x)?.kind}`);
+    for (const x of v.slice(0, 5)) expect(fromEtab).toContain(`${x.dir}|${x.client}|${exportedFsid(x)?.kind}`);
+  });
+});
+
+describe('export diff', () => {
+  const table = resolveExports(parseExportTable('/tmp/nfst/srv/a 192.168.0.0/24(rw,fsid=1) [fd00::]/64(rw) 10.9.9.9(rw); /tmp/nfst/srv 10.0.0.1(fsid=root)'), { derive: true }).exports;
+  const d = diffExports(table, parseEtab(ETAB));
+  it('finds present, missing, wrong-fsid and extra entries', () => {
+    expect(d.present.map((p) => `${p.want.dir}|${p.want.client}`)).toEqual(['/tmp/nfst/srv/a|192.168.0.0/24', '/tmp/nfst/srv|10.0.0.1']);
+    expect(d.missing.map((m) => m.client)).toEqual(['10.9.9.9']);
+    // the table gives /tmp/nfst/srv/a fsid=1 for all its clients; etab has fd00::/64 with fsid=2
+    expect(d.wrongFsid.map((w) => `${w.want.client}:${w.got.options.find((o) => o.startsWith('fsid='))}`)).toEqual(['fd00::/64:fsid=2']);
+    expect(d.extra.map((x) => x.client).sort()).toEqual(['*', '10.1.1.1', '10.1.1.5']);
+    expect(describeDiff(d)).toBe('not exported: /tmp/nfst/srv/a to 10.9.9.9; wrong fsid: /tmp/nfst/srv/a to fd00::/64 has fsid=2, want fsid=1');
+  });
+  it('matches host names exportfs recorded in canonical form', () => {
+    expect(clientMatches('server1', 'server1.example.com')).toBe(true);
+    expect(clientMatches('SERVER1', 'server1')).toBe(true);
+    expect(clientMatches('server1', 'server10.example.com')).toBe(false);
+    expect(clientMatches('10.0.0.1', '10.0.0.10')).toBe(false);
+    expect(clientMatches('[fd00::]/64', 'fd00::/64')).toBe(true);
+  });
+});
