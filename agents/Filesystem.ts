@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
@@ -116,7 +116,7 @@ function resource(ctx: FsCtx) {
   const bind = hasOption(options, 'bind') || hasOption(options, 'rbind');
   const loop = hasOption(options, 'loop');
   const spec = parseDeviceSpec(p.device);
-  const source: MountSource = { spec, fstype: p.fstype, bind, loop };
+  const source: MountSource = { spec, fstype: p.fstype, bind, loop, knownMajorMinor: spec.kind === 'tag' ? readNote(ctx, spec) : undefined };
   // Heartbeat's "blockdevice": a local block device is expected behind the mount.
   const isDir = (path: string) => {
     const ds = deviceState(path);
@@ -128,6 +128,32 @@ function resource(ctx: FsCtx) {
   return { p, options, bind, loop, spec, source, block, dir, ro, forceUnmount: p.force_unmount === 'safe' ? 'safe' : TRUE.test(p.force_unmount) ? 'true' : 'false' } as const;
 }
 type Resource = ReturnType<typeof resource>;
+
+/**
+ * For a LABEL/UUID resource, start notes the device number it mounted in
+ * HA_RSCTMP (per boot), so monitors compare numbers instead of running blkid
+ * on the device every time (blkid would read a hung device).
+ */
+const notePath = (ctx: FsCtx) => join(ctx.rsctmp, `ocfkit-Filesystem-${ctx.instance.replace(/[^\w.:-]/g, '_')}.device`);
+
+function readNote(ctx: FsCtx, spec: { tag: string; value: string }): string | undefined {
+  try {
+    const [mm, tag] = readFileSync(notePath(ctx), 'utf8').trim().split(' ');
+    return tag === `${spec.tag}=${spec.value}` ? mm : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeNote(ctx: FsCtx, r: Resource, majorMinor: string): void {
+  if (r.spec.kind !== 'tag') return;
+  try {
+    mkdirSync(ctx.rsctmp, { recursive: true });
+    writeFileSync(notePath(ctx), `${majorMinor} ${r.spec.tag}=${r.spec.value}\n`);
+  } catch (e) {
+    ctx.log.warn(`cannot note the device in ${ctx.rsctmp}: ${(e as Error).message}`);
+  }
+}
 
 /**
  * The mount point as mountinfo spells it. The configured text first (no file
@@ -231,6 +257,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
         const top = (await mountedHere(ctx, r, mounts, mp))[0];
         if (top?.ours) {
           ctx.log.info(`Filesystem ${mp} is already mounted`);
+          writeNote(ctx, r, top.entry.majorMinor);
           return OCF.SUCCESS;
         }
         if (top) throw fail.generic(`${mp} already has ${describeEntry(top.entry)} mounted on it: not mounting ${r.p.device} over it`);
@@ -262,6 +289,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
         if (res.code !== 0) throw fail.generic(`cannot mount ${source} on ${mp}: ${res.stderr.trim().replace(/^mount: /, '').replace(/\s*\n\s*/g, ' / ') || `mount exit ${res.code}`}`);
         const now = (await mountedHere(ctx, r, readMounts(), mp))[0];
         if (!now?.ours) throw fail.generic(`mount ${source} on ${mp} reported success, but ${now ? describeEntry(now.entry) : 'nothing'} is mounted there`);
+        writeNote(ctx, r, now.entry.majorMinor);
         ctx.log.info(`mounted ${source} on ${mp}`);
         return OCF.SUCCESS;
       },
@@ -280,6 +308,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
         if (oursAt < 0) {
           if (here.length) ctx.log.warn(`${mp} has ${describeEntry(here[0]!.entry)} mounted on it, which is not ${r.p.device}: leaving it alone`);
           else ctx.log.info(`${mp} is not mounted`);
+          rmSync(notePath(ctx), { force: true });
           return OCF.SUCCESS;
         }
         if (oursAt > 0) throw fail.generic(`${describeEntry(here[0]!.entry)} is mounted over ${r.p.device} on ${mp}: not unmounting what is not ours`);
@@ -306,6 +335,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
         mounts = readMounts();
         if (mounts.some((m) => m.id === main.id)) throw fail.generic(`${mp} is still mounted`);
         if (r.block) await flushBuffers(ctx, main.source);
+        rmSync(notePath(ctx), { force: true });
         return OCF.SUCCESS;
       },
     },

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
-import { DAEMON, ourSmNotify, stopProcesses } from '../src/sys/nfs/daemons.js';
+import { DAEMON, ourSmNotify, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
 import { describeDiff, diffExports, readEtab, type ExportDiff } from '../src/sys/nfs/etab.js';
 import { applyExports, unexportAll, unexportListed } from '../src/sys/nfs/exportfs.js';
 import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
@@ -319,6 +319,14 @@ async function start(ctx: NfsCtx): Promise<number> {
     return OCF.SUCCESS;
   }
   mkdirSync(ctx.rsctmp, { recursive: true });
+  // Lock state is lost only when nfsd (and lockd with it) starts afresh: only then are clients told to reclaim.
+  let nfsdWasUp = (nfsdThreads() ?? 0) > 0;
+  if (nfsdWasUp && p.nfs_shared_infodir && !isBound(p.nfs_shared_infodir)) {
+    // An nfsd started without the shared state (e.g. by the distribution at boot): restart it with it.
+    ctx.log.warn(`nfsd runs without ${p.nfs_shared_infodir} bound to ${NFS_STATE_DIR}: restarting it`);
+    await stopNfsd(ctx);
+    nfsdWasUp = false;
+  }
   await ensureNfsdFs(ctx);
 
   if (p.nfs_shared_infodir) {
@@ -348,7 +356,8 @@ async function start(ctx: NfsCtx): Promise<number> {
   const missing = missingPieces(status(ctx), p);
   if (missing.length) throw fail.generic(`NFS server did not come up: ${missing.join('; ')}`);
 
-  if (!p.nfsv4_only && !p.nfs_no_notify) await scheduleNotify(ctx, server.statd.dir);
+  if (nfsdWasUp) ctx.log.info('nfsd kept running: no reboot notification (the clients\' locks are intact)');
+  else if (!p.nfsv4_only && !p.nfs_no_notify) await scheduleNotify(ctx, server.statd.dir);
   ctx.log.info(`NFS server started${table.exports.length ? ` with ${table.exports.length} export(s)` : ''}`);
   return OCF.SUCCESS;
 }

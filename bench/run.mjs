@@ -4,7 +4,7 @@
 // Run through `npm run bench` (scripts/bench.sh builds and checks tools first).
 // See docs/readme/bench.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { AGENTS } from './lib/agents.mjs';
 import { benchCib } from './lib/cib.mjs';
 import { benchExecutable } from './lib/exe.mjs';
 import { benchAgent } from './lib/measure.mjs';
-import { judgeRows, markdownTable, programLines, tableRows, targetLines, textTable } from './lib/report.mjs';
+import { render } from './lib/output.mjs';
 import { buildMeasureOne, PYTHON, Runner } from './lib/runner.mjs';
 import { log, sh, which } from './lib/sys.mjs';
 
@@ -37,6 +37,7 @@ const { values: opt } = parseArgs({
     'wait-quiet': { type: 'string', default: '0' },
     'quiet-load': { type: 'string', default: '1.0' },
     nice: { type: 'string', default: '-10' },
+    report: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -53,10 +54,17 @@ if (opt.help) {
   --out-dir DIR         where <timestamp>.json and latest.json go (default bench-results/)
   --update-doc          write the results table into docs/readme/bench.md
   --snapshot            write a small summary to docs/bench-results.json
+  --report FILE         measure nothing: print a saved results file again (with --update-doc/--snapshot: from it)
   --wait-quiet S        first wait up to S seconds for the 1-minute load average to drop
                         below --quiet-load (default 1.0): other work on a 2-core machine skews wall times
   --nice=N              niceness of everything measured, both sides alike (default -10; 0: as is)
 `);
+  process.exit(0);
+}
+
+if (opt.report) {
+  const saved = JSON.parse(readFileSync(opt.report, 'utf8'));
+  render(saved, { doc: opt['update-doc'] ? DOC : undefined, snapshot: opt.snapshot ? SNAPSHOT : undefined });
   process.exit(0);
 }
 
@@ -223,7 +231,6 @@ try {
         iterations,
         cycles,
         strace: !opt['no-strace'],
-        placeholder: impl.placeholder,
       });
       result.rows.push(...rows);
     } finally {
@@ -256,102 +263,5 @@ try {
 
 result.loadavgAfter = loadavg();
 result.durationS = Math.round((Date.now() - started.getTime()) / 1000);
-judgeRows(result.rows);
-const lines = tableRows(result.rows);
-const extraTargets = result.cib?.target ? [result.cib.target] : [];
-result.targets = targetLines(result.rows, extraTargets);
+render(result, { outDir: opt['out-dir'], doc: opt['update-doc'] ? DOC : undefined, snapshot: opt.snapshot ? SNAPSHOT : undefined });
 
-// ---- output ----
-const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-const exeText = (e) => {
-  const s = e.startup;
-  return [
-    `single-file executable: ${f(e.sizeBytes / 2 ** 20)} MiB (${e.executable}); bundle build/agents.cjs ${f(e.bundleBytes / 1024)} KiB; dist/ocf-gen.js ${f(e.ocfGenBundleBytes / 1024)} KiB`,
-    `start-up, median wall ms (peak RSS MiB): ocfkit-agents usage ${f(s.sea.wallMs.median)} (${f(s.sea.maxRssMiB.max)}); node -e 0 ${f(s.node.wallMs.median)} (${f(s.node.maxRssMiB.max)}); bash -c true ${f(s.bash.wallMs.median)} (${f(s.bash.maxRssMiB.max)}); /bin/true ${f(s.true.wallMs.median)} (${f(s.true.maxRssMiB.max)}, the method's RSS floor); ocf-gen --version ${f(s.ocfGen.wallMs.median)} (${f(s.ocfGen.maxRssMiB.max)})`,
-  ];
-};
-const cibText = (c) => {
-  if (!c) return ['ocf-gen cib: not run (--no-cib)'];
-  if (c.skipped) return [`ocf-gen cib: skipped: ${c.skipped}`];
-  const out = c.points.map((p) => `ocf-gen cib, ${p.resources} resources: ${f(p.wallMs.median, 0)} ms (p10–p90 ${f(p.wallMs.p10, 0)}–${f(p.wallMs.p90, 0)}), CPU ${f(p.cpuMs.median, 0)} ms, RSS ${f(p.maxRssMiB.max)} MiB, ${f(p.xmlBytes / 1024)} KiB XML, crm_verify ${p.crmVerify}${p.code === 0 ? '' : `, exit ${p.code}`}`);
-  if (c.fit) {
-    const steps = c.steps.map((st) => `${st.from}→${st.to}: ${f(st.perResourceMs, 3)}`).join(', ');
-    const verdict = c.linearity ? `: ${c.linearity.verdict} (last step ${f(c.linearity.growth, 2)}× the one before)` : '';
-    out.push(`ocf-gen cib growth: ${f(c.fit.startupMs, 0)} ms + ${f(c.fit.perResourceMs, 3)} ms/resource (least squares, R² ${f(c.fit.r2, 3)}); ms per added resource by step ${steps}${verdict}`);
-  }
-  return out;
-};
-const notes = result.rows.flatMap((r) => r.notes.map((n) => `${r.agent} ${r.action}: ${n}`).concat(r.error ? [`${r.agent} ${r.action}: ${r.error}`] : []));
-const scope = Object.entries(result.agents).map(([n, a]) => `${n}: ${a.setup}; ${a.scope}; ocfkit ${a.ocfkitState}`);
-const m = result.machine;
-const machineLine = `${m.os}, kernel ${m.kernel}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node} (harness), SEA Node ${m.seaNode}; resource-agents ${m.resourceAgents}; commit ${m.commit}; load average ${result.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${result.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`;
-
-process.stdout.write(
-  [
-    '',
-    textTable(lines),
-    '',
-    ...exeText(result.executable),
-    ...cibText(result.cib),
-    '',
-    'targets:',
-    ...result.targets.map((t) => `  ${t}`),
-    '',
-    'processes spawned (strace pass):',
-    ...programLines(result.rows).map((l) => `  ${l}`),
-    ...(notes.length ? ['', 'notes:', ...notes.map((n) => `  ${n}`)] : []),
-    '',
-    'setup:',
-    ...scope.map((s) => `  ${s}`),
-    `machine: ${machineLine}`,
-    `${iterations} samples per side (start/stop: ${cycles} cycles)${nice ? `, nice ${nice}` : ''}, ${result.durationS} s`,
-    '',
-  ].join('\n'),
-);
-
-mkdirSync(opt['out-dir'], { recursive: true });
-const stamp = started.toISOString().replace(/[:.]/g, '-');
-const file = join(opt['out-dir'], `${stamp}.json`);
-// Microsecond precision is plenty (and keeps the files small).
-const tidy = (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-writeFileSync(file, `${JSON.stringify(result, tidy, 1)}\n`);
-copyFileSync(file, join(opt['out-dir'], 'latest.json'));
-log(`results: ${file} (and ${join(opt['out-dir'], 'latest.json')})`);
-
-if (opt.snapshot) {
-  // Small, committed: the figures without the raw samples.
-  const slim = structuredClone(result);
-  for (const r of slim.rows) for (const s of Object.values(r.sides)) delete s.samples;
-  writeFileSync(SNAPSHOT, `${JSON.stringify(slim, tidy, 1)}\n`);
-  log(`snapshot: ${SNAPSHOT}`);
-}
-
-if (opt['update-doc']) {
-  const md = [
-    `Measured ${result.date.slice(0, 10)} on: ${machineLine}.`,
-    `${iterations} samples per side and row (start/stop: ${cycles} start+stop cycles per side), A/B alternating${nice ? `, everything measured at nice ${nice}` : ''}; full run ${result.durationS} s.`,
-    '',
-    markdownTable(lines),
-    '',
-    ...exeText(result.executable).map((l) => `- ${l}`),
-    ...cibText(result.cib).map((l) => `- ${l}`),
-    '',
-    'Targets:',
-    '',
-    ...result.targets.map((t) => `- ${t}`),
-    '',
-    'Processes spawned on the hot paths (from the strace pass):',
-    '',
-    ...programLines(result.rows).map((l) => `- ${l}`),
-    ...(notes.length ? ['', 'Notes from the run:', '', ...notes.map((n) => `- ${n}`)] : []),
-    '',
-    'Setups:',
-    '',
-    ...scope.map((s) => `- ${s}`),
-  ].join('\n');
-  const doc = readFileSync(DOC, 'utf8');
-  const re = /(<!-- bench:results:start -->\n)[\s\S]*?(\n<!-- bench:results:end -->)/;
-  if (!re.test(doc)) throw new Error(`${DOC} has no <!-- bench:results:start/end --> markers`);
-  writeFileSync(DOC, doc.replace(re, (_, a, b) => `${a}${md}${b}`));
-  log(`updated ${DOC}`);
-}

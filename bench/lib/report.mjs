@@ -112,11 +112,31 @@ export function markdownTable(lines) {
   return [`| ${cols.map((c) => HEAD[c]).join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${cols.map((c) => esc(l[c])).join(' | ')} |`)].join('\n');
 }
 
-/** Every judged target as one line, for the notes under the table. */
+/** Every judged target as one line, for the notes under the table (the RSS target of all rows in one line). */
 export function targetLines(rows, extra = []) {
   const out = [];
-  for (const row of rows) for (const t of row.result.targets) out.push(`${mark(t)} ${row.agent} ${row.action}: ${t.what} — ${t.status}${t.margin ? ` (${t.margin})` : t.why ? ` (${t.why})` : ''}`);
-  for (const t of extra) out.push(`${mark(t)} ${t.what} — ${t.status}${t.margin ? ` (${t.margin})` : t.why ? ` (${t.why})` : ''}`);
+  const rss = [];
+  const line = (t, who) => `${mark(t)} ${who}${t.what} — ${t.status}${t.margin ? ` (${t.margin})` : t.why ? ` (${t.why})` : ''}`;
+  for (const row of rows) {
+    for (const t of row.result.targets) {
+      if (t.what.startsWith('peak RSS')) rss.push({ row, t });
+      else out.push(line(t, `${row.agent} ${row.action}: `));
+    }
+  }
+  if (rss.length) {
+    const missed = rss.filter((x) => x.t.status === 'missed');
+    const values = rss.map((x) => x.t.value);
+    const worst = rss.reduce((a, b) => (b.t.value > a.t.value ? b : a));
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    const limit = worst.t.limit;
+    out.push(
+      missed.length
+        ? `✗ peak RSS of an ocfkit action ≤ ${limit} MiB — missed in ${missed.length} of ${rss.length} rows (${lo.toFixed(1)}–${hi.toFixed(1)} MiB, up to ${Math.round(((hi - limit) / limit) * 100)}% over; largest: ${worst.row.agent} ${worst.row.action})`
+        : `✓ peak RSS of an ocfkit action ≤ ${limit} MiB — met in all ${rss.length} rows (at most ${hi.toFixed(1)} MiB: ${Math.round(((limit - hi) / limit) * 100)}% under)`,
+    );
+  }
+  for (const t of extra) out.push(line(t, ''));
   return out;
 }
 

@@ -133,20 +133,22 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
 /**
  * Multi-call entry: one executable, one name per agent. Installed as
  * resource.d/<provider>/<Agent> (a link), argv[1] is the name it was run by;
- * run as `<bundle> <Agent> <action>` otherwise.
+ * run as `<bundle> <Agent> <action>` otherwise. Agents are loaded on demand,
+ * so only the invoked one's code is evaluated.
  */
-export async function multiCallMain(agents: Record<string, AgentDecl>, argv: string[]): Promise<number> {
+export async function multiCallMain(agents: Record<string, AgentDecl | (() => Promise<AgentDecl>)>, argv: string[]): Promise<number> {
   const invoked = (argv[1] ?? '').split('/').pop() ?? '';
   let name = invoked;
   let action = argv[2];
-  if (!(name in agents)) {
+  if (!Object.hasOwn(agents, name)) {
     name = argv[2] ?? '';
     action = argv[3];
   }
-  const decl = agents[name];
-  if (!decl) {
+  const entry = Object.hasOwn(agents, name) ? agents[name] : undefined;
+  if (!entry) {
     process.stderr.write(`usage: ${invoked} <agent> <action>\nagents: ${Object.keys(agents).join(', ')}\n`);
     return OCF.ERR_ARGS;
   }
+  const decl = typeof entry === 'function' ? await entry() : entry;
   return runAgentAction(decl, action, process.env);
 }

@@ -60,7 +60,11 @@ export interface Runner {
 export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.ProcessEnv): Runner {
   return async (cmd, args, opts = {}) => {
     const command = describeCommand(cmd, args);
-    const limit = deadline.bound(opts.timeoutMs);
+    // Killing takes up to GRACE_MS + ABANDON_MS more: keep that inside the deadline too.
+    const remaining = deadline.remaining();
+    const byDeadline = remaining > 2 * (GRACE_MS + ABANDON_MS) ? remaining - (GRACE_MS + ABANDON_MS) : remaining / 2;
+    const ownLimit = opts.timeoutMs !== undefined && opts.timeoutMs <= byDeadline;
+    const limit = ownLimit ? opts.timeoutMs! : Math.floor(byDeadline);
     if (limit <= 0) throw deadline.timeout(`not starting ${command}`);
     const env = { ...(opts.env ?? baseEnv) };
     env.PATH = agentPath(env.PATH);
@@ -118,7 +122,7 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
     });
 
     if (result.timedOut) {
-      const reason = `${command}: killed after ${Math.round(limit / 100) / 10}s (${opts.timeoutMs !== undefined && opts.timeoutMs <= limit ? 'its time limit' : 'operation deadline'})`;
+      const reason = `${command}: killed after ${Math.round(limit / 100) / 10}s (${ownLimit ? 'its time limit' : 'operation deadline'})`;
       log.error(reason);
       throw logged(new OcfError(OCF.ERR_GENERIC, reason));
     }

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import type { Ctx } from '../ocf/agent.js';
 import { fail, OCF, OcfError } from '../ocf/exit-codes.js';
+import type { Logger } from '../ocf/log.js';
 import type { Runner } from '../ocf/run.js';
 import { which } from './which.js';
 
@@ -94,18 +95,62 @@ export function udevEncode(s: string): string {
   return out;
 }
 
+/** Block devices with a medium, from sysfs: the candidates for a LABEL/UUID search. */
+export function blockDevices(sys = '/sys/class/block'): string[] {
+  const out: string[] = [];
+  for (const name of readdirSafe(sys)) {
+    try {
+      if (Number(readFileSync(`${sys}/${name}/size`, 'utf8').trim()) > 0) out.push(name);
+    } catch {
+      // vanished while we looked
+    }
+  }
+  return out.sort();
+}
+
+const readdirSafe = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/** Among devices carrying the same tag, the one on top: DRBD, device-mapper and MD devices show their backing disk's filesystem too. */
+export function preferredDevice(names: string[], sys = '/sys/class/block'): string | undefined {
+  const rank = (n: string) => (readdirSafe(`${sys}/${n}/holders`).length > 0 ? 2 : /^(drbd|dm-|md)/.test(n) ? 0 : 1);
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))[0];
+}
+
 /**
  * The device that carries a filesystem LABEL or UUID: udev's
- * /dev/disk/by-label|by-uuid link when udev runs (no fork), otherwise
- * `blkid`, which probes the block devices (so it is bounded, and run without
- * its cache: a stale cache names a recycled device).
+ * /dev/disk/by-label|by-uuid link when udev runs (no fork). Otherwise each
+ * block device is probed by its own `blkid -p` child with its own time limit,
+ * several at once: `blkid -L` would probe them one after the other in one
+ * process, and a single hung device on the node would hang it.
  */
-export async function resolveTag(run: Runner, tag: 'LABEL' | 'UUID', value: string, timeoutMs: number): Promise<string | undefined> {
+export async function resolveTag(run: Runner, tag: 'LABEL' | 'UUID', value: string, timeoutMs: number, log?: Logger): Promise<string | undefined> {
   const link = `/dev/disk/by-${tag === 'LABEL' ? 'label' : 'uuid'}/${udevEncode(value)}`;
   if (existsSync(link)) return link;
-  const r = await run('blkid', ['-c', '/dev/null', tag === 'LABEL' ? '-L' : '-U', value], { check: false, timeoutMs });
-  const dev = r.stdout.trim().split('\n')[0];
-  return r.code === 0 && dev ? dev : undefined;
+  const perDevice = Math.max(500, Math.min(5000, timeoutMs));
+  const names = blockDevices();
+  const found: string[] = [];
+  let next = 0;
+  const probe = async () => {
+    while (next < names.length) {
+      const name = names[next++]!;
+      try {
+        const r = await run('blkid', ['-c', '/dev/null', '-p', '-s', tag, '-o', 'value', `/dev/${name}`], { check: false, timeoutMs: perDevice });
+        if (r.code === 0 && r.stdout.trim() === value) found.push(name);
+      } catch (e) {
+        log?.warn(`cannot probe /dev/${name} for ${tag}=${value}: ${(e as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, names.length) }, probe));
+  if (found.length > 1) log?.info(`${tag}=${value} is on ${found.map((n) => `/dev/${n}`).join(', ')}; using the device on top`);
+  const best = preferredDevice(found);
+  return best ? `/dev/${best}` : undefined;
 }
 
 /**
@@ -131,7 +176,7 @@ export async function readOneBlock(run: Runner, device: string, timeoutMs: numbe
 export async function findBlockDevice(ops: Ops, spec: DeviceSpec): Promise<DeviceState & { state: 'block' }> {
   let path: string | undefined;
   if (spec.kind === 'tag') {
-    path = await resolveTag(ops.run, spec.tag, spec.value, ops.deadline.bound(15_000));
+    path = await resolveTag(ops.run, spec.tag, spec.value, ops.deadline.bound(5000), ops.log);
     if (!path) throw fail.installed(`no filesystem with ${spec.tag}=${spec.value} found on this node`);
   } else if (spec.kind === 'path') path = spec.path;
   else throw fail.configured(`${spec.source} is not a block device`);

@@ -12,6 +12,8 @@ export interface MountSource {
   bind: boolean;
   /** options hold loop: the source is an image file. */
   loop: boolean;
+  /** For a LABEL/UUID: the device number it was mounted from, when known (saves a blkid per monitor). */
+  knownMajorMinor?: string;
 }
 
 const real = (p: string) => {
@@ -66,6 +68,7 @@ export async function carriesSource(entry: MountEntry, s: MountSource, mounts: M
       const link = `/dev/disk/by-${spec.tag === 'LABEL' ? 'label' : 'uuid'}/${udevEncode(spec.value)}`;
       const ds = deviceState(link);
       if (ds.state === 'block') return carriesDevice(entry, link);
+      if (s.knownMajorMinor === entry.majorMinor) return true;
       if (!entry.source.startsWith('/dev/')) return false;
       const r = await run('blkid', ['-c', '/dev/null', '-s', spec.tag, '-o', 'value', entry.source], { check: false, timeoutMs });
       return r.code === 0 && r.stdout.trim() === spec.value;

@@ -141,3 +141,11 @@ describe('ocf-gen install', () => {
     expect(r.stderr).toContain('--prefix must be an absolute path: relative/dir');
   });
 });
+
+describe('the executable registry', () => {
+  it('loads exactly the agents of agents/index.ts, each under its own name', async () => {
+    const { AGENT_LOADERS } = await import('../../agents/loaders.js');
+    expect(Object.keys(AGENT_LOADERS).sort()).toEqual(Object.keys(AGENTS).sort());
+    for (const [name, load] of Object.entries(AGENT_LOADERS)) expect((await load()).name).toBe(name);
+  });
+});

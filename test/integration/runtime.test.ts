@@ -66,7 +66,7 @@ describe('OCF rules, through a built agent', () => {
   it('bounds a command by the op timeout and reports it', () => {
     const r = dummy('monitor', { params: { state, sleep_cmd: 30 }, meta: { interval: 10000, timeout: 3000 } });
     expect(r.code).toBe(1);
-    expect(r.reason).toMatch(/^sleep 30: killed after 2\.\ds \(operation deadline\)$/);
+    expect(r.reason).toMatch(/^sleep 30: killed after 1\.\ds \(operation deadline\)$/);
   });
 
   it('logs to HA_LOGFILE with the agent(instance)[pid] tag; debug only with HA_debug', () => {

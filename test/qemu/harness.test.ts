@@ -75,8 +75,13 @@ describe.skipIf(!avail.ok)('QEMU harness (TCG guests, Debian kernel)', () => {
   test('concurrent commands get their own answers; a command past its bound is stopped', async () => {
     const n1 = bed.guest('n1');
     const slow = n1.exec(['sleep', '60'], { timeoutMs: 3000 });
+    // An upload in pieces, with commands queued behind it and answers arriving meanwhile.
+    const blob = randomBytes(200_000);
+    const upload = n1.writeFile('/root/concurrent.bin', blob);
     const rs = await Promise.all([5, 1, 3, 2, 4].map((i) => n1.exec(['sh', '-c', 'sleep "$1"; echo "$1"', 'sh', `0.${i}`])));
     expect(rs.map((r) => r.stdout.trim())).toEqual(['0.5', '0.1', '0.3', '0.2', '0.4']);
+    await upload;
+    expect((await n1.run(['sha256sum', '/root/concurrent.bin'])).split(' ')[0]).toBe(createHash('sha256').update(blob).digest('hex'));
     const t = await slow;
     expect(t.timedOut).toBe(true);
     expect(t.code).toBe(124);

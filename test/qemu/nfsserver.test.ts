@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseEtab, parseExportfsVerbose, exportedFsid } from '../../src/sys/nfs/etab.js';
+import { parseStat } from '../../src/sys/nfs/processes.js';
 import { ROOT } from './lib/image.js';
 import { qemuAvailability, startGuests, until, type Bed, type Guest } from './lib/index.js';
 
@@ -77,13 +78,12 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'agents'], { encoding: 'utf8', timeout: 300_000 });
     if (b.status !== 0) throw new Error(`node scripts/build.mjs agents failed: ${b.stderr}`);
     const t0 = Date.now();
-    // xmllint (libxml2-utils) is not in the guest image; ocf-tester needs it. Same Debian release: the host's binary runs there.
-    bed = await startGuests({ names: ['n1', 'client'], dataDiskMiB: 128, files: { xmllint: '/usr/bin/xmllint' }, log: (l) => console.log(l) });
+    bed = await startGuests({ guests: [{ name: 'n1', dataDiskMiB: 128 }, { name: 'client', dataDiskMiB: 0, memoryMiB: 512 }], log: (l) => console.log(l) });
     timings.boot = Date.now() - t0;
     n1 = bed.guest('n1');
     client = bed.guest('client');
     for (const g of [n1, client]) await g.run(['sh', '-c', 'echo "$1 $2" >> /etc/hosts', 'sh', FLOAT, VIP_NAME]);
-    await n1.run(['install', '-m', '755', '/opt/ocfkit/files/xmllint', '/usr/local/bin/xmllint']);
+    if ((await n1.exec(['which', 'xmllint'])).code !== 0) throw new Error('xmllint is missing in the guest image (ocf-tester needs libxml2-utils)');
     await n1.run(['mkdir', '-p', '/usr/lib/ocf/resource.d/ocfkit']);
     await n1.run(['ln', '-sf', '/opt/ocfkit/ocfkit-agents', AGENT]);
     // The shared filesystem, as the Filesystem resource would have mounted it.
@@ -111,9 +111,19 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     expect((await agent('stop')).code).toBe(0);
   }, 600_000);
 
-  test('start: 0; again: 0; monitor and probe: 0', async () => {
+  test('an nfsd started outside the cluster (as at boot) is reported by the probe (1); start: 0, restarting it with the shared state; again: 0; monitor and probe: 0', async () => {
+    await n1.run(['modprobe', 'nfsd']);
+    await n1.run(['mount', '-t', 'nfsd', 'nfsd', '/proc/fs/nfsd']);
+    await n1.run(['rpcbind', '-w']);
+    await n1.run(['rpc.nfsd', '4']);
+    expect(await threads()).toBe(4);
+    const p = await probe();
+    expect(p.code).toBe(1);
+    expect(p.reason).toMatch(new RegExp(`^NFS server partly up: ${INFODIR} is not bound to /var/lib/nfs; rpc.mountd is not running`));
+
     const r = await agent('start');
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`nfsd runs without ${INFODIR} bound to /var/lib/nfs: restarting it`);
     const again = await agent('start');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('already running');
@@ -170,21 +180,33 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     });
   }, 900_000);
 
-  test('monitor notices a dead mountd (1, named); start repairs it', async () => {
+  const notifications = async () => (await clientLog()).split('\n').filter((l) => l.includes(`Received SM_NOTIFY from ${VIP_NAME}`)).length;
+
+  test('monitor notices a dead mountd (1, named); start repairs it without telling clients to reclaim', async () => {
+    const sent = await notifications();
     const [mountd] = await pids(n1, 'rpc.mountd');
     await n1.run(['kill', String(mountd)]);
     await until(async () => (await pids(n1, 'rpc.mountd')).length === 0, { timeoutMs: 30_000, what: 'rpc.mountd gone' });
     const m = await monitor();
     expect(m.code).toBe(1);
     expect(m.reason).toBe('NFS server partly up: rpc.mountd is not running');
-    expect((await agent('start')).code).toBe(0);
+    const r = await agent('start');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('nfsd kept running: no reboot notification');
     expect((await monitor()).code).toBe(0);
+    // nfsd and lockd kept the lock; a notification now would make the client reclaim outside a grace period
+    await new Promise((res) => setTimeout(res, 5000));
+    expect(await notifications()).toBe(sent);
+    expect((await locksOn(`${EXPORT}/lockfile`)).length).toBeGreaterThan(0);
   }, 900_000);
 
-  test('monitor notices killed nfsd threads (1, named); start repairs it', async () => {
-    const kthreads = await pids(n1, 'nfsd');
-    expect(kthreads.length).toBeGreaterThan(0);
-    await n1.run(['kill', '-KILL', ...kthreads.map(String)]);
+  test('monitor notices nfsd gone (1, named); start repairs it and the client reclaims its lock', async () => {
+    // On 6.1 nfsd's threads ignore signals (even SIGKILL): they end only when told to, as here behind the agent's back.
+    const kthread = (await pids(n1, 'nfsd'))[0]!;
+    const stat = await out(n1, ['cat', `/proc/${kthread}/stat`]);
+    expect(parseStat(stat)).toMatchObject({ comm: 'nfsd', kernelThread: true, ppid: 2 }); // how the agent finds them
+    const sent = await notifications();
+    await n1.run(['rpc.nfsd', '0']);
     await until(async () => (await threads()) === 0, { timeoutMs: 60_000, what: 'nfsd threads gone' });
     const m = await monitor();
     expect(m.code).toBe(1);
@@ -192,6 +214,9 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     const r = await agent('start');
     expect(r.code, r.stderr).toBe(0);
     expect((await monitor()).code).toBe(0);
+    // lockd restarted with nfsd: the lock is gone until the client reclaims it, after the notification
+    await until(async () => (await notifications()) > sent, { timeoutMs: 180_000, what: 'the client statd receives SM_NOTIFY from nfs-vip' });
+    await until(async () => (await locksOn(`${EXPORT}/lockfile`)).length > 0, { timeoutMs: 240_000, what: 'the client reclaims its lock', intervalMs: 3000 });
   }, 900_000);
 
   test('stop (after the floating address went): 0; no threads, exports or daemons; /var/lib/nfs unbound; again: 0', async () => {
@@ -216,15 +241,15 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
   }, 900_000);
 
   test('after a restart sm-notify reaches the client from the floating address, and it reclaims its lock', async () => {
-    const before = (await clientLog()).split('\n').filter((l) => l.includes('Received SM_NOTIFY')).length;
+    const before = await notifications();
     const r = await agent('start');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/sm-notify will notify clients as 10\.99\.0\.200 once 10\.99\.0\.200 is up/);
     // The notifier waits for the address: nothing is sent before IPaddr2 (here: we) adds it.
     await new Promise((res) => setTimeout(res, 5000));
-    expect((await clientLog()).split('\n').filter((l) => l.includes('Received SM_NOTIFY')).length).toBe(before);
+    expect(await notifications()).toBe(before);
     await floatUp();
-    await until(async () => (await clientLog()).split('\n').filter((l) => l.includes(`Received SM_NOTIFY from ${VIP_NAME}`)).length > before, {
+    await until(async () => (await notifications()) > before, {
       timeoutMs: 180_000,
       what: 'the client statd receives SM_NOTIFY from nfs-vip',
     });

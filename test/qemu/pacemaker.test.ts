@@ -1,7 +1,7 @@
 // Two QEMU guests form a real Pacemaker 2.1 / Corosync 3 (knet) cluster: both nodes online in
 // crm_mon, a resource starts, moves, and fails over when its node is powered off hard.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { onlineNodes, resourceNodes, startCluster } from './lib/cluster.js';
+import { onlineNodes, rejoinCluster, resourceNodes, startCluster } from './lib/cluster.js';
 import { qemuAvailability, startGuests, until, type Bed, type Guest } from './lib/index.js';
 
 const avail = qemuAvailability();
@@ -63,7 +63,7 @@ describe.skipIf(!avail.ok)('Pacemaker cluster of two QEMU guests', () => {
     expect(await n1.run(['cibadmin', '-Q', '-o', 'constraints'])).not.toMatch(/cli-prefer-d1/);
   }, 400_000);
 
-  test('hard power-off of the node running it: the survivor sees it offline and takes the resource over', async () => {
+  test('hard power-off of the node running it: the survivor takes the resource over; the node rejoins after power-on', async () => {
     const [victimName] = await resourceNodes(n1, 'd1');
     expect(victimName).toBeDefined();
     const victim = bed.guest(victimName!);
@@ -73,5 +73,12 @@ describe.skipIf(!avail.ok)('Pacemaker cluster of two QEMU guests', () => {
     await until(async () => (await onlineNodes(survivor)).join() === survivor.name, { timeoutMs: 120_000, intervalMs: 2000, what: `${survivor.name} sees ${victim.name} offline` });
     await until(async () => (await resourceNodes(survivor, 'd1')).join() === survivor.name, { timeoutMs: 180_000, intervalMs: 2000, what: `d1 recovered on ${survivor.name}` });
     timings.failover = Date.now() - t0;
-  }, 400_000);
+    // Power back on: the node rejoins with the configuration it kept; the resource stays put.
+    const t1 = Date.now();
+    await victim.start();
+    await rejoinCluster(victim, [n1, n2]);
+    timings.rejoin = Date.now() - t1;
+    expect((await onlineNodes(victim)).sort()).toEqual(['n1', 'n2']);
+    expect(await resourceNodes(victim, 'd1')).toEqual([survivor.name]);
+  }, 600_000);
 });

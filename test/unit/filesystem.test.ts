@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { majorMinor, parseDeviceSpec, udevEncode } from '../../src/sys/block.js';
+import { blockDevices, majorMinor, parseDeviceSpec, preferredDevice, udevEncode } from '../../src/sys/block.js';
 import { fsckNeededByDefault, isBlockType, isClusterSafe, kernelFstype, kernelSupports, sameFstype } from '../../src/sys/fstypes.js';
 import { optionsProblem, splitOptions, hasOption } from '../../src/sys/mount-options.js';
 import { parseMountinfo } from '../../src/sys/mountinfo.js';
@@ -30,6 +30,24 @@ describe('device specs', () => {
     expect(majorMinor(0xfd01n)).toBe('253:1');
     // minor 300 spills into the high bits: (minor & 0xff) | ((minor & ~0xff) << 12)
     expect(majorMinor((259n << 8n) | (300n & 0xffn) | ((300n & ~0xffn) << 12n))).toBe('259:300');
+  });
+
+  it('lists block devices with a medium and prefers the device on top of a stack', () => {
+    const sys = mkdtempSync(join(tmpdir(), 'fakesys-'));
+    try {
+      for (const [name, size, holder] of [['sdb', '2048', 'drbd0'], ['drbd0', '2000', ''], ['loop3', '0', ''], ['vda', '99', '']] as const) {
+        mkdirSync(join(sys, name, 'holders'), { recursive: true });
+        writeFileSync(join(sys, name, 'size'), `${size}\n`);
+        if (holder) writeFileSync(join(sys, name, 'holders', holder), '');
+      }
+      expect(blockDevices(sys)).toEqual(['drbd0', 'sdb', 'vda']);
+      // A DRBD device shows its backing disk's label too: take the DRBD device, never the disk it holds.
+      expect(preferredDevice(['sdb', 'drbd0'], sys)).toBe('drbd0');
+      expect(preferredDevice(['vda'], sys)).toBe('vda');
+      expect(preferredDevice([], sys)).toBeUndefined();
+    } finally {
+      rmSync(sys, { recursive: true, force: true });
+    }
   });
 
   it('encodes labels like udev names them in /dev/disk/by-label', () => {

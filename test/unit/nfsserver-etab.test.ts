@@ -1,6 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clientMatches, describeDiff, diffExports, exportedFsid, parseEtab, parseExportfsVerbose } from '../../src/sys/nfs/etab.js';
 import { parseExportTable, resolveExports } from '../../src/sys/nfs/exports.js';
+import { parseVersions } from '../../src/sys/nfs/nfsd.js';
+
+/** stdout of a command captured in a QEMU guest by test/qemu/nfs.test.ts (test/fixtures/nfs-kernel/). */
+const guestOutput = (name: string) => {
+  const text = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'nfs-kernel', name), 'utf8');
+  return text.slice(text.indexOf('\n', text.indexOf('---- stdout follows')) + 1);
+};
 
 // Captured from the real tools (nfs-utils 2.6.2, Debian 12) in a private mount
 // namespace: `exportfs -o … client:dir` for each entry, then `cat etab` and
@@ -71,6 +80,18 @@ describe('exportfs -v', () => {
   it('agrees with etab on the same exports', () => {
     const fromEtab = parseEtab(ETAB).map((x) => `${x.dir}|${x.client}|${exportedFsid(x)?.kind}`);
     for (const x of v.slice(0, 5)) expect(fromEtab).toContain(`${x.dir}|${x.client}|${exportedFsid(x)?.kind}`);
+  });
+});
+
+describe('outputs of the kernel NFS server in a Debian 6.1 guest', () => {
+  it('exportfs -v of a running server: the export and its fsid', () => {
+    const v = parseExportfsVerbose(guestOutput('running--n1--exportfs-v.txt'));
+    expect(v.map((e) => [e.dir, e.client, exportedFsid(e)])).toEqual([['/srv/nfs/export', '10.99.0.0/24', { kind: 'number', value: 1 }]]);
+    expect(parseExportfsVerbose(guestOutput('stopped-settled--n1--exportfs-v.txt'))).toEqual([]);
+  });
+  it('/proc/fs/nfsd/versions and threads', () => {
+    expect(parseVersions(guestOutput('running--n1--proc-fs-nfsd-versions.txt'))).toEqual({ '3': true, '4': true, '4.1': true, '4.2': true });
+    expect(Number(guestOutput('running--n1--proc-fs-nfsd-threads.txt').trim())).toBe(8);
   });
 });
 

@@ -15,7 +15,8 @@ import { execStartDropin, systemdQuote } from '../../src/sys/nfs/systemd.js';
 
 describe('/proc facts', () => {
   it('reads /proc/<pid>/stat, kernel threads and zombies included', () => {
-    // real lines (Debian 12 guest): an nfsd kernel thread and rpc.mountd; comm may contain ") "
+    // /proc/<pid>/stat lines of an nfsd kernel thread (flags 0x208040: PF_KTHREAD) and of rpc.mountd;
+    // comm may contain ") ". test/qemu/nfsserver.test.ts parses a live nfsd thread's line.
     const kthread = parseStat('812 (nfsd) S 2 0 0 0 -1 2129984 0 0 0 0 0 3 0 0 20 0 1 0 6531 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0');
     expect(kthread).toEqual({ pid: 812, comm: 'nfsd', ppid: 2, kernelThread: true, state: 'S' });
     const daemon = parseStat('640 (rpc.mountd) S 1 640 640 0 -1 4194368 115 0 0 0 0 0 0 0 20 0 1 0 6022 5550080 403 18446744073709551615 1 1 0 0 0 0 0 4096 81923 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0');

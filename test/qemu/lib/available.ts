@@ -10,8 +10,16 @@ const onPath = (tool: string) => spawnSync('which', [tool], { encoding: 'utf8' }
 /**
  * Whether this machine can run the QEMU tier, and if not, why — in words the test prints.
  * Checked: root, the host tools, /dev/net/tun, and that a network namespace can be made.
+ * With OCFKIT_QEMU_REQUIRED=1 it throws instead of answering "not ok".
  */
 export function qemuAvailability(): { ok: true } | { ok: false; reason: string } {
+  const a = probe();
+  // CI sets OCFKIT_QEMU_REQUIRED=1: there a missing prerequisite is a failure, not a skip.
+  if (!a.ok && process.env.OCFKIT_QEMU_REQUIRED === '1') throw new Error(`QEMU tier required (OCFKIT_QEMU_REQUIRED=1) but unavailable: ${a.reason}`);
+  return a;
+}
+
+function probe(): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux') return { ok: false, reason: 'the QEMU tier runs on Linux only' };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'the QEMU tier needs root (namespaces, tap devices)' };
   if (!onPath('which')) return { ok: false, reason: '`which` is missing' };

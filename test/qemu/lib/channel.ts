@@ -123,7 +123,6 @@ export class Channel {
     const result = new Promise<ExecResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        this.ackWaiters.delete(id);
         reject(new Error(`${this.label}: no answer within ${hostTimeoutMs} ms to ${JSON.stringify(argv)}`));
       }, hostTimeoutMs);
       this.pending.set(id, { resolve, reject, started: Date.now(), timer });
@@ -136,6 +135,9 @@ export class Channel {
   }
 
   private async sendRequest(id: string, timeoutS: number, argvEnc: string, stdinB64: string): Promise<void> {
+    // Timed out while queued: never sent, nothing to undo. Once sent, a request is always sent
+    // whole (the guest reads exactly what the header announced), even if nobody awaits it now.
+    if (!this.pending.has(id)) return;
     let expected = 0;
     const acks: number[] = [];
     let wake: (() => void) | undefined;
@@ -147,8 +149,12 @@ export class Channel {
       const end = Date.now() + 60_000;
       while (acks.length === 0) {
         if (this.closedWith) throw this.closedWith;
-        if (!this.pending.has(id)) throw new Error(`${this.label}: request ${id} abandoned`);
-        if (Date.now() > end) throw new Error(`${this.label}: the guest did not read request ${id} within 60 s`);
+        if (Date.now() > end) {
+          // The guest stopped reading mid-request: nothing sent after this could be framed right.
+          const e = new Error(`${this.label}: the guest did not read request ${id} within 60 s; channel closed`);
+          this.close(e);
+          throw e;
+        }
         await new Promise<void>((r) => {
           wake = r;
           setTimeout(r, 200);
@@ -160,7 +166,11 @@ export class Channel {
       this.write(`\n${MARK}REQ:${id}:${timeoutS}:${stdinB64.length}:${argvEnc}\n`);
       for (;;) {
         const off = await nextAck();
-        if (off !== expected && off !== stdinB64.length) throw new Error(`${this.label}: guest asked for offset ${off}, expected ${expected}`);
+        if (off !== expected && off !== stdinB64.length) {
+          const e = new Error(`${this.label}: guest asked for offset ${off}, expected ${expected}; channel closed`);
+          this.close(e);
+          throw e;
+        }
         if (off >= stdinB64.length) break;
         const piece = stdinB64.slice(off, off + CHUNK);
         this.write(piece);

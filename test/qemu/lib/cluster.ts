@@ -55,20 +55,39 @@ export async function startCluster(nodes: Guest[], o: ClusterOptions = {}): Prom
       await g.run(['env', `CIB_file=${cib}`, 'crm_attribute', '-t', 'crm_config', '-n', 'dc-deadtime', '-v', o.dcDeadtime ?? '2s']);
       await g.run(['env', `CIB_file=${cib}`, 'crm_attribute', '-t', 'crm_config', '-n', 'stonith-enabled', '-v', 'false']);
       await g.run(['chown', '-R', 'hacluster:haclient', '/var/lib/pacemaker']);
-      await g.run(['install', '-d', '-o', 'hacluster', '-g', 'haclient', '-m', '750', '/run/crm']);
-      await g.spawn(['corosync', '-f'], { log: '/var/log/corosync/corosync.out' });
     }),
   );
-  for (const g of nodes) {
-    await until(async () => (await g.exec(['corosync-cfgtool', '-s'])).code === 0, { timeoutMs: 60_000, what: `corosync running on ${g.name}` });
-  }
+  await Promise.all(nodes.map((g) => startCorosync(g)));
   await Promise.all(nodes.map((g) => g.spawn(['pacemakerd'], { log: '/var/log/pacemaker/pacemakerd.out' })));
-  const want = nodes.map((g) => g.name).sort();
-  for (const g of nodes) {
-    await until(async () => JSON.stringify((await onlineNodes(g)).sort()) === JSON.stringify(want), {
-      timeoutMs: o.timeoutMs ?? 240_000,
+  await waitOnline(nodes, nodes, o.timeoutMs ?? 240_000);
+}
+
+async function startCorosync(g: Guest) {
+  // /run is a fresh tmpfs at every boot.
+  await g.run(['install', '-d', '-o', 'hacluster', '-g', 'haclient', '-m', '750', '/run/crm']);
+  await g.spawn(['corosync', '-f'], { log: '/var/log/corosync/corosync.out' });
+  await until(async () => (await g.exec(['corosync-cfgtool', '-s'])).code === 0, { timeoutMs: 60_000, what: `corosync running on ${g.name}` });
+}
+
+/** Waits until every guest in `observers` sees exactly `nodes` online. */
+export async function waitOnline(observers: Guest[], nodes: Guest[], timeoutMs: number): Promise<void> {
+  const want = JSON.stringify(nodes.map((g) => g.name).sort());
+  for (const g of observers) {
+    await until(async () => JSON.stringify((await onlineNodes(g)).sort()) === want, {
+      timeoutMs,
       intervalMs: 2000,
-      what: `${g.name}: crm_mon shows ${want.join(', ')} online`,
+      what: `${g.name}: crm_mon shows ${nodes.map((n) => n.name).join(', ')} online`,
     });
   }
+}
+
+/**
+ * Brings a node back into the cluster after `guest.start()`/`restart()` (nothing starts by itself
+ * in a guest): corosync and pacemakerd with the configuration and CIB it kept on its disk, then
+ * waits until every node in `all` sees all of them online.
+ */
+export async function rejoinCluster(g: Guest, all: Guest[], o: { timeoutMs?: number } = {}): Promise<void> {
+  await startCorosync(g);
+  await g.spawn(['pacemakerd'], { log: '/var/log/pacemaker/pacemakerd.out' });
+  await waitOnline(all, all, o.timeoutMs ?? 240_000);
 }

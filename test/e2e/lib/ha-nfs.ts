@@ -1,0 +1,188 @@
+import { onlineNodes } from '../../qemu/lib/cluster.js';
+import { until, type Guest } from '../../qemu/lib/index.js';
+import { parseCrmMon, parseStatus, resultLines, where, type ClusterState, type OpRecord, type ResultLine } from './history.js';
+
+/**
+ * The HA-NFS pair in QEMU guests: DRBD set up by hand the way an admin does it once, Pacemaker
+ * and Corosync started by hand (no systemd in the guests), and reads of the cluster's state.
+ */
+
+export const VIP = '10.99.0.100';
+/** The floating IP's host name: statd's identity and the name clients mount from (in /etc/hosts everywhere). */
+export const VIP_NAME = 'nfs-vip';
+export const MOUNTPOINT = '/srv/nfs';
+export const EXPORT = `${MOUNTPOINT}/export`;
+export const DRBD_RES = 'r0';
+export const GROUP = ['fs', 'nfs', 'ip'] as const;
+
+/** DRBD 8.4 syntax (drbd-utils 9 drives the 8.4 module with it); no fencing policy: the bed has no fence device. */
+export function drbdResource(n1: Guest, n2: Guest, disk: string): string {
+  return `resource ${DRBD_RES} {
+  protocol C;
+  device /dev/drbd0;
+  disk ${disk};
+  meta-disk internal;
+  disk {
+    resync-rate 100M;
+    c-plan-ahead 0;
+  }
+  on ${n1.name} {
+    address ${n1.ip}:7789;
+  }
+  on ${n2.name} {
+    address ${n2.ip}:7789;
+  }
+}
+`;
+}
+const DRBD_GLOBAL = 'global {\n  usage-count no;\n}\ncommon {\n}\n';
+
+/** /etc/hosts gets the floating IP's name (the guest's init rewrites the file at every boot). */
+export async function addVipName(g: Guest): Promise<void> {
+  const hosts = (await g.readFile('/etc/hosts')).toString();
+  if (!hosts.split('\n').some((l) => l.split(/\s+/)[1] === VIP_NAME)) await g.writeFile('/etc/hosts', `${hosts.replace(/\n?$/, '\n')}${VIP} ${VIP_NAME}\n`);
+}
+
+/** Unpacks the tree `ocf-gen install --prefix <staging>/usr/lib/ocf` made on the host into /usr/lib/ocf. */
+export async function installAgents(g: Guest, tarOnShare: string, sha256: string): Promise<void> {
+  await g.run(['tar', '-C', '/usr/lib/ocf', '-xf', tarOnShare], { timeoutMs: 300_000 });
+  const sum = (await g.run(['sha256sum', '/usr/lib/ocf/lib/ocfkit/ocfkit-agents'], { timeoutMs: 180_000 })).split(' ')[0];
+  if (sum !== sha256) throw new Error(`${g.name}: installed agents ${sum} are not the build under test ${sha256}`);
+  for (const a of ['drbd', 'Filesystem', 'nfsserver', 'IPaddr2']) {
+    const link = (await g.run(['readlink', `/usr/lib/ocf/resource.d/ocfkit/${a}`])).trim();
+    if (link !== '../../lib/ocfkit/ocfkit-agents') throw new Error(`${g.name}: ocf:ocfkit:${a} links to ${link}`);
+  }
+}
+
+const text = async (g: Guest, argv: string[], timeoutMs = 60_000) => (await g.run(argv, { timeoutMs })).trim();
+
+/**
+ * The admin's one-time DRBD setup: meta data on both disks, connect, declare n1's (empty) data
+ * good and sync it to n2 in full, make the filesystem with the export directory, then take DRBD
+ * down again so that Pacemaker starts it. Returns how long the initial sync took (ms).
+ */
+export async function initDrbd(n1: Guest, n2: Guest, log: (l: string) => void): Promise<{ syncMs: number }> {
+  for (const g of [n1, n2]) {
+    await g.writeFile(`/etc/drbd.d/${DRBD_RES}.res`, drbdResource(n1, n2, g.dataDevice ?? '/dev/vdb'));
+    await g.writeFile('/etc/drbd.d/global_common.conf', DRBD_GLOBAL);
+    await g.run(['drbdadm', 'create-md', '--force', DRBD_RES], { timeoutMs: 120_000 });
+    await g.run(['drbdadm', 'up', DRBD_RES], { timeoutMs: 120_000 });
+  }
+  for (const g of [n1, n2]) await until(async () => (await text(g, ['drbdadm', 'cstate', DRBD_RES])) === 'Connected', { timeoutMs: 120_000, what: `${g.name}: DRBD Connected` });
+  const t0 = Date.now();
+  await n1.run(['drbdadm', 'primary', '--force', DRBD_RES], { timeoutMs: 120_000 });
+  // The filesystem goes on while the sync runs (DRBD serves the Primary's blocks meanwhile).
+  await n1.run(['mkfs.ext4', '-q', '-L', 'nfsdata', '/dev/drbd0'], { timeoutMs: 300_000 });
+  await n1.run(['mkdir', '-p', MOUNTPOINT]);
+  await n1.run(['mount', '/dev/drbd0', MOUNTPOINT], { timeoutMs: 120_000 });
+  // 1777: root on the client is squashed to nobody (the template's export options keep root_squash).
+  await n1.run(['install', '-d', '-m', '1777', EXPORT]);
+  await n1.run(['umount', MOUNTPOINT], { timeoutMs: 120_000 });
+  for (const g of [n1, n2]) {
+    await until(async () => (await text(g, ['drbdadm', 'dstate', DRBD_RES])) === 'UpToDate/UpToDate', { timeoutMs: 600_000, intervalMs: 2000, what: `${g.name}: initial DRBD sync done` });
+  }
+  const syncMs = Date.now() - t0;
+  log(`e2e: initial DRBD sync (and mkfs) took ${syncMs} ms`);
+  await n1.run(['drbdadm', 'secondary', DRBD_RES], { timeoutMs: 120_000 });
+  for (const g of [n1, n2]) await g.run(['drbdadm', 'down', DRBD_RES], { timeoutMs: 120_000 });
+  return { syncMs };
+}
+
+/** What crm_mon says now (throws when crm_mon fails). */
+export async function clusterState(g: Guest): Promise<ClusterState> {
+  const r = await g.exec(['crm_mon', '-1', '--output-as=xml'], { timeoutMs: 90_000 });
+  if (r.code !== 0) throw new Error(`${g.name}: crm_mon → ${r.code}: ${r.stderr.trim()}`);
+  return parseCrmMon(r.stdout);
+}
+
+/** Every operation record in the CIB's status section. */
+export async function operations(g: Guest): Promise<OpRecord[]> {
+  return parseStatus(await g.run(['cibadmin', '--query', '--scope', 'status'], { timeoutMs: 90_000 }));
+}
+
+/** The whole stack on `node`: DRBD Promoted there (and nowhere else), fs, nfs, ip Started there, nothing failed. */
+export function stackOn(s: ClusterState, node: string): boolean {
+  if (s.placements.some((p) => p.failed)) return false;
+  if (where(s, 'drbd', 'Promoted').join() !== node) return false;
+  return GROUP.every((id) => where(s, id, 'Started').join() === node);
+}
+
+/** Where the group runs now (the node with the whole stack), or undefined. */
+export function serviceNode(s: ClusterState): string | undefined {
+  const [p] = where(s, 'drbd', 'Promoted');
+  return p !== undefined && stackOn(s, p) ? p : undefined;
+}
+
+export async function waitStackOn(g: Guest, node: string, timeoutMs: number): Promise<ClusterState> {
+  return until(
+    async () => {
+      const s = await clusterState(g);
+      return stackOn(s, node) ? s : undefined;
+    },
+    { timeoutMs, intervalMs: 1000, what: `${g.name}: DRBD Promoted and fs, nfs, ip Started on ${node}` },
+  );
+}
+
+/** `crm_resource --wait`: no actions pending in the cluster (bounded). */
+export async function settle(g: Guest, timeoutS: number): Promise<void> {
+  const r = await g.exec(['crm_resource', '--wait', `--timeout=${timeoutS}s`], { timeoutMs: (timeoutS + 60) * 1000 });
+  if (r.code !== 0) throw new Error(`${g.name}: crm_resource --wait --timeout=${timeoutS}s → ${r.code}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`);
+}
+
+/**
+ * A node that was powered off comes back as an admin brings it back: it boots, then Corosync and
+ * Pacemaker are started on it (the guests have no init system to do it); its corosync.conf, its
+ * CIB copy and the installed agents are on its disk from before.
+ */
+export async function rejoin(g: Guest, peers: Guest[], timeoutMs: number): Promise<void> {
+  await addVipName(g);
+  // /etc/corosync/corosync.conf survived on the root overlay; check it is the cluster's.
+  const conf = (await g.readFile('/etc/corosync/corosync.conf')).toString();
+  for (const x of [...peers, g]) if (!conf.includes(`ring0_addr: ${x.ip}\n`)) throw new Error(`${g.name}: corosync.conf after the reboot lacks ${x.name}`);
+  await g.run(['install', '-d', '-o', 'hacluster', '-g', 'haclient', '-m', '750', '/run/crm']);
+  await g.spawn(['corosync', '-f'], { log: '/var/log/corosync/corosync.out' });
+  await until(async () => (await g.exec(['corosync-cfgtool', '-s'])).code === 0, { timeoutMs: 60_000, what: `corosync running on ${g.name}` });
+  await g.spawn(['pacemakerd'], { log: '/var/log/pacemaker/pacemakerd.out' });
+  const want = [...peers, g].map((x) => x.name).sort().join();
+  await until(async () => (await onlineNodes(g)).sort().join() === want, { timeoutMs, intervalMs: 2000, what: `${g.name}: crm_mon shows ${want} online` });
+}
+
+/**
+ * The client's clock minus the host's (seconds), from the quickest of a few round trips: the
+ * client's logs are in its clock, events are timed on the host.
+ */
+export async function clockOffset(g: Guest): Promise<{ offset: number; uncertainty: number }> {
+  let best: { offset: number; uncertainty: number } | undefined;
+  for (let i = 0; i < 3; i++) {
+    const t0 = Date.now();
+    const out = await g.run(['date', '+%s.%N']);
+    const t1 = Date.now();
+    const guest = Number(out.trim());
+    const u = (t1 - t0) / 2000;
+    const offset = guest - (t0 + t1) / 2000;
+    if (!best || u < best.uncertainty) best = { offset, uncertainty: u };
+  }
+  return best!;
+}
+
+/** A guest's last kernel messages and the tail of its Pacemaker log, for failure reports. */
+export async function diagnostics(g: Guest): Promise<string> {
+  if (!g.running) return `--- ${g.name}: not running`;
+  const parts: string[] = [];
+  const add = async (title: string, argv: string[]) => {
+    const r = await g.exec(argv, { timeoutMs: 60_000 }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+    parts.push(`--- ${g.name}: ${title} (exit ${r.code})\n${r.stdout.trimEnd()}${r.stderr.trim() ? `\n[stderr] ${r.stderr.trim()}` : ''}`);
+  };
+  await add('crm_mon -1 -rfA', ['crm_mon', '-1', '-r', '-f', '-A']);
+  await add('/proc/drbd', ['cat', '/proc/drbd']);
+  await add('operations and agent errors in pacemaker.log (tail)', ['sh', '-c', 'grep -E "ocf-exit-reason|error output|Result of|Timed Out|timed out" /var/log/pacemaker/pacemaker.log | tail -n 80']);
+  await add('dmesg (tail)', ['sh', '-c', 'dmesg | tail -n 40']);
+  return parts.join('\n');
+}
+
+/** Pacemaker's log lines for completed operations on this node, in order (see resultLines). */
+export async function pacemakerResults(g: Guest): Promise<ResultLine[]> {
+  const r = await g.exec(['grep', '-h', 'Result of ', '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
+  if (r.code > 1) throw new Error(`${g.name}: grep pacemaker.log → ${r.code}: ${r.stderr.trim()}`);
+  return resultLines(r.stdout);
+}

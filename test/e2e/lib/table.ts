@@ -1,0 +1,27 @@
+/** The suite's result table: one row per scenario, printed at the end (and written as Markdown). */
+
+export interface Row {
+  scenario: string;
+  /** What started the clock, e.g. "qemu SIGKILL of n1". */
+  event: string;
+  /** Where the service was before → after. */
+  from: string;
+  to: string;
+  /** Seconds, or undefined when not applicable / not measured. */
+  takeoverS?: number;
+  gapS?: number;
+  /** Acknowledged writes during the scenario. */
+  writes?: number;
+  result: 'pass' | 'FAIL';
+  note?: string;
+}
+
+const sec = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
+
+export function markdownTable(rows: Row[]): string {
+  const head = ['scenario', 'event', 'service', 'takeover (s)', 'service gap (s)', 'writes', 'result'];
+  const body = rows.map((r) => [r.scenario, r.event, r.from === r.to ? r.to : `${r.from} → ${r.to}`, sec(r.takeoverS), sec(r.gapS), r.writes === undefined ? '—' : String(r.writes), r.note ? `${r.result} (${r.note})` : r.result]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
