@@ -83,9 +83,10 @@ describe('templates', () => {
   });
 
   it('the ha-nfs settings reach the places they name', () => {
-    const xml = generate({ sets: ['export_directory=/srv/nfs/data', 'export_clientspec=10.1.0.0/16', 'export_options=rw,async', 'export_fsid=9', 'statd_hostname=10.1.0.5', 'nfs_shared_infodir=/srv/nfs/state'] }).xml;
+    const xml = generate({ sets: ['export_directory=/srv/nfs/data', 'export_clientspec=10.1.0.0/16', 'export_options=rw,async', 'export_fsid=9', 'statd_hostname=nfs-ha.example.com', 'ip=10.1.0.5', 'nfs_shared_infodir=/srv/nfs/state'] }).xml;
     expect(xml).toContain('name="exports" value="/srv/nfs/data 10.1.0.0/16(rw,async,fsid=9)"');
     expect(xml).toContain('name="nfs_ip" value="10.1.0.5"');
+    expect(xml).toContain('name="statd_hostname" value="nfs-ha.example.com"');
     expect(xml).toContain('name="nfs_shared_infodir" value="/srv/nfs/state"');
   });
 });

@@ -102,7 +102,7 @@ export function writePidFile(path: string, key: string, processes: BackgroundPro
  * group, so `timeout` and the program it runs), waits up to `waitMs` for
  * them to go, and removes the pid file. Returns how many were killed.
  */
-export async function stopRecorded(path: string, log: Logger, waitMs = 2000): Promise<number> {
+export async function stopRecorded(path: string, log: Logger, waitMs = 2000, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
   const content = readPidFile(path);
   if (!content) {
     rmSync(path, { force: true });
@@ -114,7 +114,7 @@ export async function stopRecorded(path: string, log: Logger, waitMs = 2000): Pr
   }
   for (const p of ours) {
     try {
-      process.kill(-p.pid, 'SIGTERM');
+      process.kill(-p.pid, signal);
     } catch {
       // already gone
     }
