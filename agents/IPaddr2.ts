@@ -4,7 +4,7 @@ import { announceInBackground, announceNow, ARP_SENDERS, findSender, stopAnnounc
 import { placeAddress } from '../src/sys/net/findif.js';
 import { broadcastOf, dottedQuadToPrefix, formatIPv4, networkOf, parseIPv4, parseIp, parsePrefixLength, unusableAddress, type IpAddress } from '../src/sys/net/inet.js';
 import { announcesOn, interfaceNameProblem, linkProblem, readLink, setLinkUp, type LinkState } from '../src/sys/net/links.js';
-import { findOnPath } from '../src/sys/net/tools.js';
+import { which } from '../src/sys/which.js';
 
 const ipProblem = (v: string) => {
   const ip = parseIp(v.trim());
@@ -259,12 +259,12 @@ monitor reports the address running when it is on its interface and that link is
   params,
 
   validate: (ctx) => {
-    if (!findOnPath('ip', ctx.env.PATH)) throw fail.installed('ip (package iproute2) is not installed');
+    if (!which('ip', ctx.env.PATH)) throw fail.installed('ip (package iproute2) is not installed');
     const t = targetOf(ctx);
     const link = readLink(t.nic);
     if (!link) throw fail.installed(`interface ${t.nic} does not exist on this node`);
     if (announcesOn(link)) findSender(t.ip.family, ctx.params.arp_sender, ctx.env);
-    if (ctx.params.run_arping && t.ip.family === 4 && !findOnPath('arping', ctx.env.PATH)) throw fail.installed('run_arping needs arping (package iputils-arping)');
+    if (ctx.params.run_arping && t.ip.family === 4 && !which('arping', ctx.env.PATH)) throw fail.installed('run_arping needs arping (package iputils-arping)');
   },
 
   actions: {

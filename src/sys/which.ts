@@ -1,17 +1,30 @@
-import { accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
 import { agentPath } from '../ocf/run.js';
 
-/** The path of `cmd` in PATH (plus the sbin directories agents always search), without forking `which`. */
+/** Finding programs without forking `which`/`command -v`: a lookup is a few stat calls. */
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The path of `cmd` in PATH (plus the sbin directories agents always search), as `command -v` finds it. */
 export function which(cmd: string, path: string | undefined): string | undefined {
   for (const dir of agentPath(path).split(':')) {
-    const p = join(dir, cmd);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
+    if (dir && executable(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
   }
   return undefined;
+}
+
+/** resource-agents' HA_BIN (send_arp, send_ua): Debian and current upstream, then older layouts. */
+export const HA_BIN_DIRS = ['/usr/libexec/heartbeat', '/usr/lib/heartbeat', '/usr/lib64/heartbeat'];
+
+/** One of resource-agents' helper programs: HA_BIN first when the environment names it. */
+export function findHaBin(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const dirs = env.HA_BIN ? [env.HA_BIN, ...HA_BIN_DIRS] : HA_BIN_DIRS;
+  return dirs.map((d) => `${d}/${name}`).find(executable);
 }

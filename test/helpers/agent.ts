@@ -30,21 +30,16 @@ export interface RunAgentOptions {
   timeoutMs?: number;
 }
 
-/**
- * Runs an agent the way Pacemaker's execd does: a fresh process of the built
- * executable, a clean environment (env -i) with only OCF variables, the
- * action as the only argument. Returns the exit code and output.
- */
-export function runAgent(agent: string, action: string, o: RunAgentOptions = {}): AgentRun {
-  const env: string[] = [`OCF_ROOT=/usr/lib/ocf`, `OCF_RESOURCE_INSTANCE=${o.instance ?? `test-${agent}`}`, 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
+/** The environment execd gives an agent: nothing but OCF variables (and what the test adds). */
+function ocfEnvironment(o: RunAgentOptions, instance: string): string[] {
+  const env = [`OCF_ROOT=/usr/lib/ocf`, `OCF_RESOURCE_INSTANCE=${o.instance ?? instance}`];
   for (const [k, v] of Object.entries(o.params ?? {})) env.push(`OCF_RESKEY_${k}=${v}`);
   for (const [k, v] of Object.entries(o.meta ?? {})) env.push(`OCF_RESKEY_CRM_meta_${k}=${v}`);
   for (const [k, v] of Object.entries(o.env ?? {})) env.push(`${k}=${v}`);
-  const exe = o.exe ?? AGENTS_EXE;
-  if (!existsSync(exe)) throw new Error(`${exe} is not built: run npm run build`);
-  // argv[0] of a SEA is fixed; the agent name travels as argv[1] via `exec -a`-like dispatch:
-  // `<exe> <Agent> <action>` is the multi-call form the executable accepts besides its link names.
-  const argv = exe.endsWith('.cjs') ? ['/usr/bin/node', exe, agent, action] : [exe, agent, action];
+  return env;
+}
+
+function spawnAgent(argv: string[], env: string[], o: RunAgentOptions): AgentRun {
   const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, 'env', '-i', ...env, ...argv] : ['env', '-i', ...env, ...argv];
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', timeout: o.timeoutMs ?? 120_000 });
   if (r.error) throw r.error;
@@ -52,15 +47,21 @@ export function runAgent(agent: string, action: string, o: RunAgentOptions = {})
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', reason };
 }
 
+/**
+ * Runs an agent the way Pacemaker's execd does: a fresh process of the built
+ * executable, a clean environment (env -i) with only OCF variables, the
+ * action as the only argument. Returns the exit code and output.
+ */
+export function runAgent(agent: string, action: string, o: RunAgentOptions = {}): AgentRun {
+  const exe = o.exe ?? AGENTS_EXE;
+  if (!existsSync(exe)) throw new Error(`${exe} is not built: run npm run build`);
+  // `<exe> <Agent> <action>` is the multi-call form the executable accepts besides its link names;
+  // a PATH is given here (execd passes its own), tests may override it through o.env.
+  const argv = exe.endsWith('.cjs') ? ['/usr/bin/node', exe, agent, action] : [exe, agent, action];
+  return spawnAgent(argv, ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...ocfEnvironment(o, `test-${agent}`)], o);
+}
+
 /** Runs an agent through an installed link name (resource.d/<provider>/<Agent>), as Pacemaker does. */
 export function runInstalled(path: string, action: string, o: Omit<RunAgentOptions, 'exe'> = {}): AgentRun {
-  const env: string[] = [`OCF_ROOT=/usr/lib/ocf`, `OCF_RESOURCE_INSTANCE=${o.instance ?? 'test'}`];
-  for (const [k, v] of Object.entries(o.params ?? {})) env.push(`OCF_RESKEY_${k}=${v}`);
-  for (const [k, v] of Object.entries(o.meta ?? {})) env.push(`OCF_RESKEY_CRM_meta_${k}=${v}`);
-  for (const [k, v] of Object.entries(o.env ?? {})) env.push(`${k}=${v}`);
-  const cmd = o.netns ? ['ip', 'netns', 'exec', o.netns, 'env', '-i', ...env, path, action] : ['env', '-i', ...env, path, action];
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', timeout: o.timeoutMs ?? 120_000 });
-  if (r.error) throw r.error;
-  const reason = /^ocf-exit-reason:(.*)$/m.exec(r.stderr ?? '')?.[1];
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', reason };
+  return spawnAgent([path, action], ocfEnvironment(o, 'test'), o);
 }

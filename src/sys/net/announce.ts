@@ -4,7 +4,7 @@ import type { Logger } from '../../ocf/log.js';
 import { describeCommand, type Runner } from '../../ocf/run.js';
 import { spawnBounded, stopRecorded, writePidFile } from './background.js';
 import type { Family } from './inet.js';
-import { findHaBin, findOnPath } from './tools.js';
+import { findHaBin, which } from '../which.js';
 
 /**
  * Telling the neighbours (and the switches) that an address now lives at
@@ -55,7 +55,7 @@ export function findSender(family: Family, prefer: ArpSender | undefined, env: N
   }
   const sendArp = prefer !== 'iputils_arping' ? findHaBin('send_arp', env) : undefined;
   if (sendArp) return { name: 'send_arp', path: sendArp };
-  const arping = prefer !== 'send_arp' ? findOnPath('arping', env.PATH) : undefined;
+  const arping = prefer !== 'send_arp' ? which('arping', env.PATH) : undefined;
   if (arping) return { name: 'iputils_arping', path: arping };
   if (prefer === 'send_arp') throw fail.installed('send_arp (package resource-agents) is not installed');
   if (prefer === 'iputils_arping') throw fail.installed('arping (package iputils-arping) is not installed');

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { fail } from '../../ocf/exit-codes.js';
 import type { Logger } from '../../ocf/log.js';
 import { agentPath } from '../../ocf/run.js';
-import { findOnPath } from './tools.js';
+import { which } from '../which.js';
 
 /**
  * Programs that keep running after the agent returned (arp_bg): each in its
@@ -67,7 +67,7 @@ export function isOurs(p: BackgroundProcess, key: string): boolean {
  * returns from spawn after exec), so the pid's cmdline is already its own.
  */
 export async function spawnBounded(cmd: string, args: string[], boundMs: number, env: NodeJS.ProcessEnv): Promise<BackgroundProcess> {
-  const timeout = findOnPath('timeout', env.PATH);
+  const timeout = which('timeout', env.PATH);
   if (!timeout) throw fail.installed('timeout (coreutils) is not installed: cannot bound background announcements');
   const seconds = (Math.max(100, boundMs) / 1000).toFixed(3);
   const child = spawn(timeout, ['-k', '0.5', seconds, cmd, ...args], { detached: true, stdio: 'ignore', env: { ...env, PATH: agentPath(env.PATH) } });
