@@ -15,7 +15,8 @@
 // default without fence_agent); the "fence" is the test itself powering the node off hard (SIGKILL
 // of its qemu) before the survivor takes over, so the dead node can hold neither DRBD nor the IP.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startCluster } from '../qemu/lib/cluster.js';
@@ -56,6 +57,10 @@ const STOP: Step[] = [
 ];
 
 const MIN = 60_000;
+const qemuVersion = () => {
+  const m = /version (\S+)/.exec(spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+  return m ? `QEMU ${m[1]}` : 'QEMU';
+};
 const log = (l: string) => console.log(l);
 
 describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a writing NFS client (QEMU guests)', () => {
@@ -84,8 +89,6 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const c = await clockOffset(client.g);
     return { at: Date.now() / 1000 + c.offset, offset: c.offset };
   };
-
-  const opsOn = async (g: Guest) => operations(g);
 
   /**
    * The checks every scenario ends with, on the node that serves now: the client still writes
@@ -127,14 +130,8 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
 
   const opSummary = (records: OpRecord[]) => records.map((o) => `${o.op} ${o.rsc} (call ${o.callId}, ${(o.execMs / 1000).toFixed(1)} s)`).join(' → ');
 
-  const failed = (name: string) => {
-    rows.push({ scenario: name, event: '', from: '', to: '', result: 'FAIL' });
-  };
-  const guard = (name: string) => {
-    if (broken) {
-      failed(name);
-      throw new Error(`not run: scenario "${broken}" failed before it (the bed's state is unknown)`);
-    }
+  const guard = () => {
+    if (broken) throw new Error(`not run: scenario "${broken}" failed before it (the bed's state is unknown)`);
   };
 
   beforeAll(async () => {
@@ -181,7 +178,10 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
-    broken ??= ctx.task.name;
+    const why = ctx.task.result.errors?.[0]?.message?.split('\n')[0] ?? '';
+    rows.push({ scenario: ctx.task.name.split(':')[0]!, event: '', from: '', to: '', result: 'FAIL', note: why.slice(0, 100) });
+    if (broken) return;
+    broken = ctx.task.name;
     if (!bed) return;
     const parts = await Promise.all([...servers(), client.g].map((g) => diagnostics(g).catch((e: Error) => `${g.name}: ${e.message}`)));
     const extra = [
@@ -195,9 +195,9 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
   afterAll(async () => {
     try {
       const machine = [
-        `host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; QEMU TCG (software emulation, no KVM), 1 vCPU per guest`,
+        `host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; ${qemuVersion()} with TCG (software emulation, no KVM), 1 vCPU per guest`,
         `servers: 640 MiB, client: 512 MiB; load average ${load0.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end`,
-        `setup (ms): ${JSON.stringify(timings)}; whole suite ${Math.round((Date.now() - t0) / 1000)} s`,
+        `setup (ms): ${JSON.stringify(timings)}; whole suite ${Math.round((Date.now() - t0 - (timings.waitForOtherQemu ?? 0)) / 1000)} s (not counting the wait for other QEMU runs)`,
         ...notes,
       ];
       const table = markdownTable(rows);
@@ -215,7 +215,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
 
   test('1. initial start: DRBD promoted on one node, then Filesystem, nfsserver, IP, in that order', async () => {
     const name = '1 initial start';
-    guard(name);
+    guard();
     const ev = await eventNow();
     // The CIB from ocf-gen replaces the configuration section (the live CIB keeps its own epoch).
     await n1.run(['cibadmin', '--replace', '--scope', 'configuration', '--xml-file', '/opt/ocfkit/files/cib.xml'], { timeoutMs: 2 * MIN });
@@ -228,7 +228,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     expect(where(s, 'drbd', 'Unpromoted')).toEqual([other(active)]);
 
     // The order, from the executor's history (call-ids) on the promoted node…
-    const ops = await opsOn(guest(active));
+    const ops = await operations(guest(active));
     const order = checkOrder(ops, active, START);
     expect(order.problems).toEqual([]);
     log(`e2e: start order on ${active} (CIB history): ${opSummary(order.records)}`);
@@ -261,14 +261,14 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
 
   test('2a. planned migration: crm_resource --move --promoted of the DRBD clone, then --clear', async () => {
     const name = '2a migration: --move --promoted drbd-clone';
-    guard(name);
+    guard();
     const from = active;
     const to = other(from);
-    const base = { [from]: maxCallId(await opsOn(guest(from)), from), [to]: maxCallId(await opsOn(guest(to)), to) };
+    const base = { [from]: maxCallId(await operations(guest(from)), from), [to]: maxCallId(await operations(guest(to)), to) };
     const ev = await eventNow();
     await guest(to).run(['crm_resource', '--resource', 'drbd-clone', '--move', '--promoted', '--node', to], { timeoutMs: 2 * MIN });
     await waitStackOn(guest(to), to, 6 * MIN);
-    const ops = await opsOn(guest(to));
+    const ops = await operations(guest(to));
     const stop = checkOrder(ops, from, STOP, base[from]);
     const start = checkOrder(ops, to, START, base[to]);
     expect([...stop.problems, ...start.problems]).toEqual([]);
@@ -284,14 +284,14 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
 
   test('2b. planned migration: crm_resource --move of the group, then --clear', async () => {
     const name = '2b migration: --move nfs-group';
-    guard(name);
+    guard();
     const from = active;
     const to = other(from);
-    const base = { [from]: maxCallId(await opsOn(guest(from)), from), [to]: maxCallId(await opsOn(guest(to)), to) };
+    const base = { [from]: maxCallId(await operations(guest(from)), from), [to]: maxCallId(await operations(guest(to)), to) };
     const ev = await eventNow();
     await guest(to).run(['crm_resource', '--resource', 'nfs-group', '--move', '--node', to], { timeoutMs: 2 * MIN });
     await waitStackOn(guest(to), to, 6 * MIN);
-    const ops = await opsOn(guest(to));
+    const ops = await operations(guest(to));
     const stop = checkOrder(ops, from, STOP, base[from]);
     const start = checkOrder(ops, to, START, base[to]);
     expect([...stop.problems, ...start.problems]).toEqual([]);
@@ -307,31 +307,33 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
 
   test('3. node failure: the active server is powered off hard; the peer takes over', async () => {
     const name = '3 node failure (power off)';
-    guard(name);
+    guard();
     const victim = guest(active);
     const survivor = guest(other(active));
-    const base = maxCallId(await opsOn(survivor), survivor.name);
+    const base = maxCallId(await operations(survivor), survivor.name);
+    const notifies = async () => (await client.statdLog()).split('\n').filter((l) => l.includes('Received SM_NOTIFY from nfs-vip')).length;
+    const notifiedBefore = await notifies();
     const ev = await eventNow();
     await victim.powerOff();
     const s = await waitStackOn(survivor, survivor.name, 8 * MIN);
     expect(s.online).toEqual([survivor.name]);
-    const order = checkOrder(await opsOn(survivor), survivor.name, START, base);
+    const order = checkOrder(await operations(survivor), survivor.name, START, base);
     expect(order.problems).toEqual([]);
     log(`e2e: ${survivor.name}: ${opSummary(order.records)}`);
     const from = active;
     active = survivor.name;
     // The lock: the survivor's sm-notify (as nfs-vip) made the client's lockd reclaim it.
     await verify(active);
-    expect(await client.statdLog()).toMatch(/Received SM_NOTIFY from nfs-vip/);
+    expect(await notifies(), 'SM_NOTIFY from nfs-vip received by the client after the takeover').toBeGreaterThan(notifiedBefore);
     await record({ scenario: name, event: `SIGKILL of ${from}'s qemu`, from, to: active }, ev, { takeover: true });
   }, 15 * MIN);
 
   test('4. the old node comes back: DRBD resyncs to it, nothing fails back', async () => {
     const name = '4 old node returns';
-    guard(name);
+    guard();
     const back = guest(other(active));
     const serving = guest(active);
-    const before = await opsOn(serving);
+    const before = await operations(serving);
     const starts = Object.fromEntries(START.map((st) => [st.rsc, lastOp(before, active, st.rsc, st.op)?.callId]));
     const ev = await eventNow();
     await back.start();
@@ -348,7 +350,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     // Nothing failed back: the stack is where it was, and none of it was restarted or demoted.
     const s = await clusterState(serving);
     expect(stackOn(s, active)).toBe(true);
-    const after = await opsOn(serving);
+    const after = await operations(serving);
     expect(Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId]))).toEqual(starts);
     for (const st of STOP) expect(lastOp(after, active, st.rsc, st.op)?.callId ?? -1, `${st.op} ${st.rsc} on ${active}`).toBeLessThan(starts.fs ?? 0);
     await verify(active);
@@ -360,9 +362,9 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
   // they are taken down the only way the kernel allows, rpc.nfsd 0, behind Pacemaker's back.
   test('5. resource failure: nfsd killed on the active node; Pacemaker recovers it in place', async () => {
     const name = '5 nfsd killed';
-    guard(name);
+    guard();
     const g = guest(active);
-    const fsStart = lastOp(await opsOn(g), active, 'fs', 'start')?.callId;
+    const fsStart = lastOp(await operations(g), active, 'fs', 'start')?.callId;
     const logBase = (await pacemakerResults(g)).length;
     const nfsdThreads = async () => Number((await g.run(['cat', '/proc/fs/nfsd/threads'])).trim());
     expect(await nfsdThreads()).toBeGreaterThan(0);
@@ -370,7 +372,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await g.run(['rpc.nfsd', '0'], { timeoutMs: 2 * MIN });
     expect(await nfsdThreads(), 'nfsd threads after rpc.nfsd 0').toBe(0);
     // The nfsserver monitor (every 10 s) reports the failure; Pacemaker restarts nfs (and ip, after it) here.
-    const failure = await until(async () => (await opsOn(g)).find((o) => o.key === 'nfs_last_failure_0'), {
+    const failure = await until(async () => (await operations(g)).find((o) => o.key === 'nfs_last_failure_0'), {
       timeoutMs: 3 * MIN,
       intervalMs: 2000,
       what: `the nfs monitor failure recorded on ${active}`,
@@ -379,7 +381,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     log(`e2e: nfs monitor failure: rc ${failure.rc}, "${failure.exitReason}"`);
     expect(failure.exitReason).toMatch(/nfsd is not running/);
     await waitStackOn(g, active, 6 * MIN);
-    const ops = await opsOn(g);
+    const ops = await operations(g);
     // The CIB's history keeps only the last non-recurring operation per resource: the log shows the stop before the start.
     const seq = checkLogSequence((await pacemakerResults(g)).slice(logBase), active, [{ rsc: 'ip', op: 'stop' }, { rsc: 'nfs', op: 'stop' }, { rsc: 'nfs', op: 'start' }, { rsc: 'ip', op: 'start' }]);
     expect(seq.problems).toEqual([]);
