@@ -120,7 +120,10 @@ export async function stopRecorded(path: string, log: Logger, waitMs = 2000, sig
     }
   }
   const until = Date.now() + waitMs;
-  while (ours.some((p) => processStartTime(p.pid) === p.start) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // Signals land within a millisecond or two: poll fast first, then back off to 20 ms.
+  for (let pause = 1; ours.some((p) => processStartTime(p.pid) === p.start) && Date.now() < until; pause = Math.min(pause * 2, 20)) {
+    await new Promise((r) => setTimeout(r, pause));
+  }
   for (const p of ours) {
     if (processStartTime(p.pid) === p.start) {
       try {
