@@ -1,4 +1,5 @@
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
+import { parseStat as parseProcStat } from './proc-stat.js';
 import { mountOfPath, parseMountinfo, type MountEntry } from './mountinfo.js';
 
 export { mountOfPath };
@@ -101,16 +102,10 @@ export function parseMapsLine(line: string): { majorMinor: string; inode: string
   return { majorMinor: `${Number.parseInt(m[1]!, 16)}:${Number.parseInt(m[2]!, 16)}`, inode: m[3]!, path: m[4]! };
 }
 
-/** comm, starttime and kernel-thread flag from /proc/<pid>/stat (comm may hold blanks and parens). */
+/** comm, state, starttime and kernel-thread flag from /proc/<pid>/stat. */
 export function parseStat(text: string): { comm: string; state: string; startTime: string; kernelThread: boolean } | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3 (state): flags is field 9, starttime field 22.
-  const flags = Number(rest[6]);
-  const PF_KTHREAD = 0x00200000;
-  return { comm: text.slice(open + 1, close), state: rest[0] ?? '', startTime: rest[19] ?? '', kernelThread: (flags & PF_KTHREAD) !== 0 };
+  const s = parseProcStat(text);
+  return s && { comm: s.comm, state: s.state, startTime: s.startTime, kernelThread: s.kernelThread };
 }
 
 /** O_PATH: a handle on the path itself; nothing of the file is opened or read. */

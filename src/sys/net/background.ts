@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { fail } from '../../ocf/exit-codes.js';
 import type { Logger } from '../../ocf/log.js';
 import { agentPath } from '../../ocf/run.js';
+import { readStat } from '../proc-stat.js';
 import { which } from '../which.js';
 
 /**
@@ -26,27 +27,13 @@ interface PidFileContent {
   processes: BackgroundProcess[];
 }
 
-/** Fields of /proc/<pid>/stat after the command name (which may contain spaces and parentheses). */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
 /** Start time of a live process, undefined when there is none (or only a zombie). */
 export function processStartTime(pid: number): string | undefined {
-  const f = statFields(pid);
-  if (!f || f[0] === 'Z' || f[0] === 'X') return undefined;
-  return f[19];
+  const s = readStat(pid);
+  return !s || s.state === 'Z' || s.state === 'X' ? undefined : s.startTime;
 }
 
-function processGroupOf(pid: number): number | undefined {
-  const f = statFields(pid);
-  return f ? Number(f[2]) : undefined;
-}
+const processGroupOf = (pid: number) => readStat(pid)?.pgrp;
 
 function cmdline(pid: number): string[] {
   try {

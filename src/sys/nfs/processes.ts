@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Deadline } from '../../ocf/deadline.js';
+import { parseStat as parseProcStat, type ProcStat } from '../proc-stat.js';
 
 /**
  * Processes by name, read from /proc (what pidof/pgrep do, without forking
@@ -7,35 +8,12 @@ import type { Deadline } from '../../ocf/deadline.js';
  * this way.
  */
 
-export interface Proc {
-  pid: number;
-  /** The kernel's comm: the program name, at most 15 characters. */
-  comm: string;
-  ppid: number;
-  /** A kernel thread (nfsd, lockd), not a program. */
-  kernelThread: boolean;
-  /** R, S, D… and Z for a zombie (dead, not yet collected by its parent). */
-  state: string;
-}
+export type Proc = Pick<ProcStat, 'pid' | 'comm' | 'ppid' | 'kernelThread' | 'state'>;
 
-/** PF_KTHREAD in the flags field of /proc/<pid>/stat. */
-const PF_KTHREAD = 0x00200000;
-
-/** /proc/<pid>/stat: "pid (comm) state ppid … flags …"; comm may itself contain ") ". */
+/** /proc/<pid>/stat, the fields process lookups by name need. */
 export function parseStat(text: string): Proc | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] = state (field 3), rest[1] = ppid (4), rest[6] = flags (9)
-  const flags = Number(rest[6]);
-  return {
-    pid: Number(text.slice(0, open).trim()),
-    comm: text.slice(open + 1, close),
-    ppid: Number(rest[1]),
-    kernelThread: (flags & PF_KTHREAD) !== 0,
-    state: rest[0] ?? '?',
-  };
+  const s = parseProcStat(text);
+  return s && { pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state };
 }
 
 const pids = (): number[] => {

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+
+/** What agents read from /proc/<pid>/stat (see proc(5)). */
+export interface ProcStat {
+  pid: number;
+  /** The kernel's comm: the program name, at most 15 characters; may hold blanks and parentheses. */
+  comm: string;
+  /** R, S, D… and Z for a zombie (dead, not yet collected by its parent). */
+  state: string;
+  ppid: number;
+  /** Process group id. */
+  pgrp: number;
+  /** A kernel thread (nfsd, lockd), not a program. */
+  kernelThread: boolean;
+  /** Start time in clock ticks since boot: with the pid, it names one process for good. */
+  startTime: string;
+}
+
+/** PF_KTHREAD in the flags field. */
+const PF_KTHREAD = 0x00200000;
+
+/** "pid (comm) state ppid pgrp … flags … starttime …"; comm may itself contain ") ". */
+export function parseStat(text: string): ProcStat | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  // rest[0] is field 3 (state): ppid 4, pgrp 5, flags 9, starttime 22.
+  const rest = text.slice(close + 2).split(' ');
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '',
+    ppid: Number(rest[1]),
+    pgrp: Number(rest[2]),
+    kernelThread: (Number(rest[6]) & PF_KTHREAD) !== 0,
+    startTime: rest[19] ?? '',
+  };
+}
+
+/** The stat of a process, or undefined when there is none. */
+export function readStat(pid: number | string, proc = '/proc'): ProcStat | undefined {
+  try {
+    return parseStat(readFileSync(`${proc}/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
