@@ -259,50 +259,38 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await record({ scenario: name, event: 'cibadmin --replace (ocf-gen CIB)', from: '—', to: active }, ev, { takeover: true });
   }, 15 * MIN);
 
-  test('2a. planned migration: crm_resource --move --promoted of the DRBD clone, then --clear', async () => {
-    const name = '2a migration: --move --promoted drbd-clone';
+  /**
+   * A planned move with crm_resource, then --clear: the stack stops in order on
+   * the old node, starts in order on the new one, and stays there.
+   */
+  async function migrate(name: string, resource: string, moveFlags: string[], event: string): Promise<void> {
     guard();
     const from = active;
     const to = other(from);
     const base = { [from]: maxCallId(await operations(guest(from)), from), [to]: maxCallId(await operations(guest(to)), to) };
     const ev = await eventNow();
-    await guest(to).run(['crm_resource', '--resource', 'drbd-clone', '--move', '--promoted', '--node', to], { timeoutMs: 2 * MIN });
+    await guest(to).run(['crm_resource', '--resource', resource, '--move', ...moveFlags, '--node', to], { timeoutMs: 2 * MIN });
     await waitStackOn(guest(to), to, 6 * MIN);
     const ops = await operations(guest(to));
     const stop = checkOrder(ops, from, STOP, base[from]);
     const start = checkOrder(ops, to, START, base[to]);
     expect([...stop.problems, ...start.problems]).toEqual([]);
     log(`e2e: ${from}: ${opSummary(stop.records)}; ${to}: ${opSummary(start.records)}`);
-    await guest(to).run(['crm_resource', '--resource', 'drbd-clone', '--clear'], { timeoutMs: 2 * MIN });
+    await guest(to).run(['crm_resource', '--resource', resource, '--clear'], { timeoutMs: 2 * MIN });
     expect(await guest(to).run(['cibadmin', '--query', '--scope', 'constraints'])).not.toMatch(/cli-(prefer|ban)-/);
     await settle(guest(to), 180);
     expect(stackOn(await clusterState(guest(to)), to), 'still on the new node after --clear').toBe(true);
     active = to;
     await verify(active);
-    await record({ scenario: name, event: 'crm_resource --move --promoted', from, to }, ev, { takeover: true });
+    await record({ scenario: name, event, from, to }, ev, { takeover: true });
+  }
+
+  test('2a. planned migration: crm_resource --move --promoted of the DRBD clone, then --clear', async () => {
+    await migrate('2a migration: --move --promoted drbd-clone', 'drbd-clone', ['--promoted'], 'crm_resource --move --promoted');
   }, 15 * MIN);
 
   test('2b. planned migration: crm_resource --move of the group, then --clear', async () => {
-    const name = '2b migration: --move nfs-group';
-    guard();
-    const from = active;
-    const to = other(from);
-    const base = { [from]: maxCallId(await operations(guest(from)), from), [to]: maxCallId(await operations(guest(to)), to) };
-    const ev = await eventNow();
-    await guest(to).run(['crm_resource', '--resource', 'nfs-group', '--move', '--node', to], { timeoutMs: 2 * MIN });
-    await waitStackOn(guest(to), to, 6 * MIN);
-    const ops = await operations(guest(to));
-    const stop = checkOrder(ops, from, STOP, base[from]);
-    const start = checkOrder(ops, to, START, base[to]);
-    expect([...stop.problems, ...start.problems]).toEqual([]);
-    log(`e2e: ${from}: ${opSummary(stop.records)}; ${to}: ${opSummary(start.records)}`);
-    await guest(to).run(['crm_resource', '--resource', 'nfs-group', '--clear'], { timeoutMs: 2 * MIN });
-    expect(await guest(to).run(['cibadmin', '--query', '--scope', 'constraints'])).not.toMatch(/cli-(prefer|ban)-/);
-    await settle(guest(to), 180);
-    expect(stackOn(await clusterState(guest(to)), to), 'still on the new node after --clear').toBe(true);
-    active = to;
-    await verify(active);
-    await record({ scenario: name, event: 'crm_resource --move (group)', from, to }, ev, { takeover: true });
+    await migrate('2b migration: --move nfs-group', 'nfs-group', [], 'crm_resource --move (group)');
   }, 15 * MIN);
 
   test('3. node failure: the active server is powered off hard; the peer takes over', async () => {
