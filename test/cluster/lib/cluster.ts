@@ -13,6 +13,7 @@ import { ClusterNode } from './node.js';
 import { BRIDGE, deleteNetns, nodeAddress, Switch } from './network.js';
 import { installOcfkit } from './ocfkit.js';
 import { reapStaleRuns, RunManifest } from './stale-runs.js';
+import { tiersRequired } from '../../helpers/tiers.js';
 
 /** Tools the bed needs on the host (Debian: pacemaker corosync pacemaker-cli-utils resource-agents libxml2-utils iproute2 iputils-arping tcpdump e2fsprogs util-linux). */
 export const REQUIRED_TOOLS = [
@@ -25,6 +26,13 @@ export const REQUIRED_TOOLS = [
  * Tests skip the tier with this reason. Missing tools are not a reason to skip: create() fails.
  */
 export function unavailable(): string | undefined {
+  const reason = whyUnavailable();
+  // CI sets OCFKIT_TIERS_REQUIRED=1: there a tier that cannot run is a failure, never a quiet skip.
+  if (reason && tiersRequired()) throw new Error(`tier-1 cluster bed required (OCFKIT_TIERS_REQUIRED=1) but unavailable: ${reason}`);
+  return reason;
+}
+
+function whyUnavailable(): string | undefined {
   if (!isRoot()) return 'the tier-1 cluster bed needs root (network/mount/PID namespaces, loop devices)';
   const r = spawnSync('unshare', ['--net', '--mount', '--uts', '--pid', '--fork', 'true'], { encoding: 'utf8', timeout: 10_000 });
   if (!r.error && r.status !== 0) return `namespaces are not available here: ${(r.stderr ?? '').trim()}`;

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tiersRequired } from '../../helpers/tiers.js';
 
 /** Host tools the QEMU tier needs (Debian packages: qemu-system-x86 qemu-utils debootstrap busybox-static cpio). */
 export const HOST_TOOLS = ['qemu-system-x86_64', 'qemu-img', 'debootstrap', 'busybox', 'cpio', 'mke2fs', 'ip', 'setpriv', 'unshare', 'flock', 'apt-get', 'dpkg-deb', 'depmod', 'modprobe'];
@@ -10,12 +11,12 @@ const onPath = (tool: string) => spawnSync('which', [tool], { encoding: 'utf8' }
 /**
  * Whether this machine can run the QEMU tier, and if not, why — in words the test prints.
  * Checked: root, the host tools, /dev/net/tun, and that a network namespace can be made.
- * With OCFKIT_QEMU_REQUIRED=1 it throws instead of answering "not ok".
+ * With OCFKIT_TIERS_REQUIRED=1 it throws instead of answering "not ok".
  */
 export function qemuAvailability(): { ok: true } | { ok: false; reason: string } {
   const a = probe();
-  // CI sets OCFKIT_QEMU_REQUIRED=1: there a missing prerequisite is a failure, not a skip.
-  if (!a.ok && process.env.OCFKIT_QEMU_REQUIRED === '1') throw new Error(`QEMU tier required (OCFKIT_QEMU_REQUIRED=1) but unavailable: ${a.reason}`);
+  // CI sets OCFKIT_TIERS_REQUIRED=1: there a missing prerequisite is a failure, not a skip.
+  if (!a.ok && tiersRequired()) throw new Error(`QEMU tier required (OCFKIT_TIERS_REQUIRED=1) but unavailable: ${a.reason}`);
   return a;
 }
 
