@@ -95,13 +95,19 @@ function stamp(kind, bundle, runtimeBin, flags = []) {
     .update(readFileSync(runtimeBin).subarray(0, 1 << 20))
     .digest('hex');
 }
+/** <exe>.build.json: the stamp, and how the executable was made (the benchmark reports it). */
+const buildInfoFile = (exe) => `${exe}.build.json`;
 function upToDate(exe, hash) {
-  const stampFile = `${exe}.sha256`;
-  if (existsSync(exe) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) {
-    step(`${exe} is up to date`);
-    return true;
-  }
+  try {
+    if (existsSync(exe) && JSON.parse(readFileSync(buildInfoFile(exe), 'utf8')).hash === hash) {
+      step(`${exe} is up to date`);
+      return true;
+    }
+  } catch {}
   return false;
+}
+function writeBuildInfo(exe, info) {
+  writeAtomic(buildInfoFile(exe), `${JSON.stringify(info, null, 1)}\n`);
 }
 
 /**
@@ -125,7 +131,8 @@ function buildBun(bundle, exe) {
     });
     chmodSync(exeTmp, 0o755);
     renameSync(exeTmp, exe);
-    writeFileSync(`${exe}.sha256`, hash);
+    const version = execFileSync(bun, ['--version'], { encoding: 'utf8', env: {} }).trim();
+    writeBuildInfo(exe, { hash, runtime: 'bun', version, bin: bun, flags: BUN_COMPILE_FLAGS });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -160,7 +167,8 @@ function buildSea(bundle, exe) {
     });
     chmodSync(exeTmp, 0o755);
     renameSync(exeTmp, exe);
-    writeFileSync(`${exe}.sha256`, hash);
+    const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8', env: {} }).trim();
+    writeBuildInfo(exe, { hash, runtime: 'node-sea', version, bin: nodeBin });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
