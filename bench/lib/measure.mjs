@@ -6,7 +6,9 @@ import { ACTIONS, agentEnv } from './agents.mjs';
 import { parseStraceFile, STRACE_ARGS } from './forks.mjs';
 import { log } from './sys.mjs';
 
-const SIDES = ['ocfkit', 'shell'];
+// ocfkit (the executable ocf-gen installs) and the shell agent; optionally the
+// same bundle as a Node SEA ('sea'), to compare the runtimes on every row.
+const ALL_SIDES = ['ocfkit', 'shell', 'sea'];
 const timeoutFor = (action) => (action === 'start' || action === 'stop' ? 60_000 : 20_000);
 
 function sample(r, stderrFile) {
@@ -31,12 +33,19 @@ const readTail = (file) => {
   }
 };
 
+/** Round i's order: A B, B A for two sides; for three also rotated, so each side is first, middle and last alike. */
+export function alternate(sides, i) {
+  const k = ((i % sides.length) + sides.length) % sides.length;
+  const rotated = [...sides.slice(k), ...sides.slice(0, k)];
+  return Math.floor(i / sides.length) % 2 === 0 ? rotated : rotated.reverse();
+}
+
 /**
  * @param {object} o
  * @param {any} o.agent        entry of AGENTS
  * @param {any} o.setup        what agent.setup() returned
  * @param {import('./runner.mjs').Runner} o.runner
- * @param {Record<string,string>} o.exe   side → executable path
+ * @param {Record<string,string>} o.exe   side → executable path (ocfkit, shell; sea optional)
  * @param {Record<string,Set<string>|null>} o.implemented  side → actions it implements (null: all)
  * @param {string} o.tmp
  * @param {number} o.iterations  samples per side for one-shot actions
@@ -45,12 +54,13 @@ const readTail = (file) => {
  */
 export async function benchAgent(o) {
   const { agent, setup, runner, tmp } = o;
+  const SIDES = ALL_SIDES.filter((s) => o.exe[s]);
   const params = agent.params(setup);
   const out = join(tmp, 'stdout');
   const err = join(tmp, 'stderr');
   const rsctmp = join(tmp, 'rsctmp');
   const envFor = (side, action, interval) =>
-    agentEnv({ agent: agent.name, provider: side === 'ocfkit' ? 'ocfkit' : agent.provider, params, interval, timeoutMs: timeoutFor(action), rsctmp });
+    agentEnv({ agent: agent.name, provider: side === 'shell' ? agent.provider : 'ocfkit', params, interval, timeoutMs: timeoutFor(action), rsctmp });
   const run = async (side, action, interval) => {
     const r = await runner.measure([o.exe[side], action], envFor(side, action, interval), { stdout: out, stderr: err, timeoutS: timeoutFor(action) / 1000 + 10 });
     const s = sample(r);
@@ -106,7 +116,7 @@ export async function benchAgent(o) {
     const sides = active(row);
     log(`${agent.name} ${a.id}: ${o.iterations} × ${sides.join(' + ')}`);
     for (let i = -2; i < o.iterations; i++) {
-      const order = i % 2 === 0 ? sides : [...sides].reverse();
+      const order = alternate(sides, i);
       for (const side of order) {
         const s = await run(side, a.action, a.interval);
         if (i >= 0) row.sides[side].samples.push(s); // the first two rounds warm the page cache
@@ -142,7 +152,7 @@ export async function benchAgent(o) {
       }
     };
     for (let i = -1; i < o.cycles; i++) {
-      const order = i % 2 === 0 ? sides : [...sides].reverse();
+      const order = alternate(sides, i);
       for (const side of order) await cycle(side, i >= 0);
     }
     if (o.strace) {

@@ -24,12 +24,18 @@ export function render(result, o = {}) {
   result.targets = targetLines(result.rows, extraTargets);
 
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-  const exeText = (e) => {
+  const exeText = (e, m) => {
     const s = e.startup;
-    return [
-      `single-file executable: ${f(e.sizeBytes / 2 ** 20)} MiB (installed as <prefix>/lib/ocfkit/ocfkit-agents); bundle build/agents.cjs ${f(e.bundleBytes / 1024)} KiB; dist/ocf-gen.js ${f(e.ocfGenBundleBytes / 1024)} KiB`,
-      `start-up, median wall ms (peak RSS MiB): ocfkit-agents usage ${f(s.sea.wallMs.median)} (${f(s.sea.maxRssMiB.max)}); node -e 0 ${f(s.node.wallMs.median)} (${f(s.node.maxRssMiB.max)}); bash -c true ${f(s.bash.wallMs.median)} (${f(s.bash.maxRssMiB.max)}); /bin/true ${f(s.true.wallMs.median)} (${f(s.true.maxRssMiB.max)}, the method's RSS floor); ocf-gen --version ${f(s.ocfGen.wallMs.median)} (${f(s.ocfGen.maxRssMiB.max)})`,
+    const t = (x) => (x ? `${f(x.wallMs.median)} (${f(x.maxRssMiB.max)})` : '–');
+    const MiB = (b) => (b ? `${f(b / 2 ** 20)} MiB` : '–');
+    // Results saved before the runtime switch call the executable's usage row `sea`.
+    const usage = s.usage ?? s.sea;
+    const how = m.agentsBuild ? `${m.agentsBuild.runtime === 'bun' ? `Bun ${m.agentsBuild.version}` : `Node ${m.agentsBuild.version} SEA`}` : 'Node SEA';
+    const out = [
+      `agents executable (${how}): ${MiB(e.sizeBytes)} (installed as <prefix>/lib/ocfkit/ocfkit-agents)${e.seaSizeBytes ? `; the same bundle as a Node ${m.seaBuild?.version ?? ''} SEA: ${MiB(e.seaSizeBytes)}` : ''}${e.emptyBunSizeBytes ? `; an empty Bun executable: ${MiB(e.emptyBunSizeBytes)}` : ''}; bundle build/agents.cjs ${f(e.bundleBytes / 1024)} KiB; dist/ocf-gen.js ${f(e.ocfGenBundleBytes / 1024)} KiB`,
+      `start-up, median wall ms (peak RSS MiB): ocfkit-agents usage ${t(usage)}${s.metaData ? `, meta-data ${t(s.metaData)}` : ''}${s.seaUsage ? `; Node SEA usage ${t(s.seaUsage)}, meta-data ${t(s.seaMetaData)}` : ''}${s.emptyBun ? `; empty Bun executable ${t(s.emptyBun)}` : ''}${s.node24 ? `; Node 24 -e 0 ${t(s.node24)}` : ''}; node -e 0 ${t(s.node)}; bash -c true ${t(s.bash)}; /bin/true ${t(s.true)} (the method's RSS floor); ocf-gen --version ${t(s.ocfGen)}`,
     ];
+    return out;
   };
   const cibText = (c) => {
     if (!c) return ['ocf-gen cib: not run (--no-cib)'];
@@ -45,14 +51,14 @@ export function render(result, o = {}) {
   const notes = result.rows.flatMap((r) => r.notes.map((n) => `${r.agent} ${r.action}: ${n}`).concat(r.error ? [`${r.agent} ${r.action}: ${r.error}`] : []));
   const scope = Object.entries(result.agents).map(([n, a]) => `${n}: ${a.setup}; ${a.scope}; ocfkit ${a.ocfkitState}`);
   const m = result.machine;
-  const machineLine = `${m.os}, kernel ${m.kernel}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node} (harness), SEA Node ${m.seaNode}; resource-agents ${m.resourceAgents}; commit ${m.commit}; load average ${result.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${result.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`;
+  const machineLine = `${m.os}, kernel ${m.kernel}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node} (harness); agents ${m.agentsBuild ? `${m.agentsBuild.runtime} ${m.agentsBuild.version}${m.agentsBuild.flags ? ` (${m.agentsBuild.flags.filter((x) => !x.includes('autoload')).join(' ')})` : ''}` : `Node SEA ${m.seaNode}`}${m.seaBuild ? `, Node SEA column: Node ${m.seaBuild.version}` : ''}; resource-agents ${m.resourceAgents}; commit ${m.commit}; load average ${result.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${result.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`;
 
   process.stdout.write(
     [
       '',
       textTable(lines),
       '',
-      ...exeText(result.executable),
+      ...exeText(result.executable, result.machine),
       ...cibText(result.cib),
       '',
       'targets:',
@@ -96,7 +102,7 @@ export function render(result, o = {}) {
       '',
       markdownTable(lines),
       '',
-      ...exeText(result.executable).map((l) => `- ${l}`),
+      ...exeText(result.executable, result.machine).map((l) => `- ${l}`),
       ...cibText(result.cib).map((l) => `- ${l}`),
       '',
       'Targets:',

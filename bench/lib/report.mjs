@@ -33,6 +33,11 @@ export function judgeRows(rows) {
     const o = summarizeSide(row.sides.ocfkit, row.expect);
     const s = summarizeSide(row.sides.shell, row.expect);
     const res = { ocfkit: o, shell: s };
+    if (row.sides.sea) {
+      // The same bundle as a Node SEA: what the runtime alone changes.
+      res.sea = summarizeSide(row.sides.sea, row.expect);
+      if (!o.skipped && !res.sea.skipped && o.n && res.sea.n) res.seaRatio = o.wallMs.median / res.sea.wallMs.median;
+    }
     if (!o.skipped && !s.skipped && o.n && s.n) {
       res.wallRatio = o.wallMs.median / s.wallMs.median;
       res.cpuRatio = s.cpuMs.median > 0 ? o.cpuMs.median / s.cpuMs.median : null;
@@ -82,8 +87,16 @@ export function tableRows(rows) {
       rss: `${o.skipped ? '–' : f1(o.maxRssMiB.max)} / ${s.skipped ? '–' : f1(s.maxRssMiB.max)}`,
       procs: `${procCell(o)} / ${procCell(s)}`,
       targets: targets.map((t) => `${mark(t)} ${t.what.replace(' shell', '').replace('peak RSS', 'RSS')}`).join('; ') + (flags.length ? ` [${flags.join('; ')}]` : ''),
+      ...(row.result.sea ? { sea: seaCell(row.result) } : {}),
     };
   });
+}
+
+/** The Node SEA column: its wall time, ocfkit's ratio to it, its peak RSS. */
+function seaCell({ sea, seaRatio }) {
+  if (sea.skipped) return 'not impl.';
+  const flag = sea.unexpected ? ` [exit ${sea.unexpected.codes.join('/')}]` : '';
+  return `${f1(sea.wallMs.median)} (${f1(sea.wallMs.p10)}–${f1(sea.wallMs.p90)}); ${seaRatio === undefined ? '–' : `${seaRatio.toFixed(2)}×`}; ${f1(sea.maxRssMiB.max)}${flag}`;
 }
 
 const HEAD = {
@@ -96,20 +109,23 @@ const HEAD = {
   rss: 'peak RSS MiB ocfkit / shell',
   procs: 'processes ocfkit / shell',
   targets: 'targets',
+  sea: 'Node SEA: wall ms (p10–p90); ocfkit ÷ SEA; peak RSS MiB',
 };
+/** The columns some line has (the Node SEA one only when that side was measured). */
+const columnsOf = (lines) => Object.keys(HEAD).filter((c) => lines.some((l) => l[c] !== undefined));
 
 export function textTable(lines) {
-  const cols = Object.keys(HEAD);
+  const cols = columnsOf(lines);
   const all = [HEAD, ...lines];
-  const w = Object.fromEntries(cols.map((c) => [c, Math.max(...all.map((l) => [...String(l[c])].length))]));
-  const fmt = (l) => cols.map((c) => String(l[c]).padEnd(w[c])).join('  ').trimEnd();
+  const w = Object.fromEntries(cols.map((c) => [c, Math.max(...all.map((l) => [...String(l[c] ?? '–')].length))]));
+  const fmt = (l) => cols.map((c) => String(l[c] ?? '–').padEnd(w[c])).join('  ').trimEnd();
   return [fmt(HEAD), cols.map((c) => '-'.repeat(w[c])).join('  '), ...lines.map(fmt)].join('\n');
 }
 
 export function markdownTable(lines) {
-  const cols = Object.keys(HEAD);
+  const cols = columnsOf(lines);
   const esc = (s) => String(s).replace(/\|/g, '\\|');
-  return [`| ${cols.map((c) => HEAD[c]).join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${cols.map((c) => esc(l[c])).join(' | ')} |`)].join('\n');
+  return [`| ${cols.map((c) => HEAD[c]).join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${cols.map((c) => esc(l[c] ?? '–')).join(' | ')} |`)].join('\n');
 }
 
 /** Every judged target as one line, for the notes under the table (the RSS target of all rows in one line). */

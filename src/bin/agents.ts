@@ -1,7 +1,28 @@
+import { spawnSync } from 'node:child_process';
 import { AGENT_LOADERS } from '../../agents/loaders.js';
 import { multiCallMain } from '../ocf/main.js';
 
+/**
+ * A Bun executable applies BUN_OPTIONS from its environment as runtime
+ * options (--inspect, --smol, --preload…), as plain Node does NODE_OPTIONS,
+ * and unlike a Node SEA it has no switch to refuse them. The cluster's
+ * environment must not reach into the agent: run the same action once more
+ * without it (the same argv0, so the same agent). A --preload has run by
+ * then; only root sets the environment Pacemaker gives agents.
+ * Returns the exit code to end with, or undefined to go on here.
+ */
+function rerunWithoutBunOptions(): number | undefined {
+  if (process.versions.bun === undefined || process.env.BUN_OPTIONS === undefined) return undefined;
+  const env = { ...process.env };
+  delete env.BUN_OPTIONS;
+  const r = spawnSync(process.execPath, process.argv.slice(2), { argv0: process.argv0, env, stdio: 'inherit' });
+  if (r.signal) process.kill(process.pid, r.signal);
+  return r.status ?? 1;
+}
+
 // Read argv/env inside the call, never at module load (SEA snapshots freeze them).
+const rerun = rerunWithoutBunOptions();
+if (rerun !== undefined) process.exit(rerun);
 void multiCallMain(AGENT_LOADERS, process.argv).then(
   (code) => process.exit(code),
   (e: unknown) => {

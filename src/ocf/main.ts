@@ -131,13 +131,28 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
 }
 
 /**
- * Multi-call entry: one executable, one name per agent. Installed as
- * resource.d/<provider>/<Agent> (a link), argv[1] is the name it was run by;
- * run as `<bundle> <Agent> <action>` otherwise. Agents are loaded on demand,
- * so only the invoked one's code is evaluated.
+ * The name the executable was run by. Node (a SEA, or `node bundle.cjs`)
+ * keeps it in argv[1]. A Bun executable (`bun build --compile`) puts its
+ * embedded entry there (`/$bunfs/root/<name>`) and the name it was run by
+ * (the resource.d link) in process.argv0.
  */
-export async function multiCallMain(agents: Record<string, AgentDecl | (() => Promise<AgentDecl>)>, argv: string[]): Promise<number> {
-  const invoked = (argv[1] ?? '').split('/').pop() ?? '';
+export function invokedName(argv: readonly string[], argv0: string): string {
+  const path = argv[1]?.startsWith('/$bunfs/') ? argv0 : (argv[1] ?? '');
+  return path.split('/').pop() ?? '';
+}
+
+/**
+ * Multi-call entry: one executable, one name per agent. Installed as
+ * resource.d/<provider>/<Agent> (a link), the name it was run by selects the
+ * agent; run as `<executable> <Agent> <action>` otherwise. Agents are loaded
+ * on demand, so only the invoked one's code is evaluated.
+ */
+export async function multiCallMain(
+  agents: Record<string, AgentDecl | (() => Promise<AgentDecl>)>,
+  argv: string[],
+  argv0: string = process.argv0,
+): Promise<number> {
+  const invoked = invokedName(argv, argv0);
   let name = invoked;
   let action = argv[2];
   if (!Object.hasOwn(agents, name)) {

@@ -1,8 +1,10 @@
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENTS } from '../../agents/index.js';
+import { invokedName } from '../../src/ocf/main.js';
 import { AGENTS_EXE, FIXTURE_BUNDLE, ROOT, runAgent, runInstalled } from '../helpers/agent.js';
 import { ocfGen } from '../helpers/ocf-gen.js';
 import { sh } from '../helpers/system.js';
@@ -63,6 +65,42 @@ describe('the single executable', () => {
     const r = runAgent('Filesystem', 'frobnicate');
     expect([r.code, r.reason]).toEqual([3, "action 'frobnicate' is not implemented by Filesystem"]);
   });
+  it('is selected by the name it was run by: a resource.d-style link, by path and through PATH', () => {
+    const dir = join(tmp, 'links');
+    mkdirSync(dir, { recursive: true });
+    for (const agent of Object.keys(AGENTS)) symlinkSync(AGENTS_EXE, join(dir, agent));
+    for (const agent of Object.keys(AGENTS)) {
+      const byPath = sh('env', ['-i', join(dir, agent), 'usage'], { allowFail: true });
+      expect([byPath.code, byPath.stdout.split('\n')[0]]).toEqual([0, expect.stringMatching(new RegExp(`^usage: ${agent} `))]);
+      // execd runs the agent by its path; a bare name (argv[0] without a slash) must work too.
+      const byName = sh('env', ['-i', `PATH=${dir}`, agent, 'usage'], { allowFail: true });
+      expect([byName.code, byName.stdout.split('\n')[0]]).toEqual([0, expect.stringMatching(new RegExp(`^usage: ${agent} `))]);
+    }
+  });
+
+  it('reads nothing from its working directory (.env, bunfig.toml)', () => {
+    const cwd = join(tmp, 'planted-cwd');
+    const marker = join(cwd, 'preloaded');
+    mkdirSync(cwd, { recursive: true });
+    writeFileSync(join(cwd, '.env'), 'OCF_RESKEY_ip=planted\n');
+    writeFileSync(join(cwd, 'planted.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');\n`);
+    writeFileSync(join(cwd, 'bunfig.toml'), 'preload = ["./planted.js"]\n');
+    const r = spawnSync('env', ['-i', 'OCF_ROOT=/usr/lib/ocf', AGENTS_EXE, 'IPaddr2', 'validate-all'], { cwd, encoding: 'utf8' });
+    expect([r.status, /^ocf-exit-reason:(.*)$/m.exec(r.stderr)?.[1]]).toEqual([6, "required parameter 'ip' is not set"]);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('runs the action without the runtime options of BUN_OPTIONS', () => {
+    // A preload that rewrites what the process prints: the action's output must not pass through it.
+    const preload = join(tmp, 'rewrite-stdout.js');
+    writeFileSync(preload, 'const w = process.stdout.write.bind(process.stdout);\nprocess.stdout.write = (s, ...a) => w(`REWRITTEN ${s}`, ...a);\n');
+    const r = runAgent('IPaddr2', 'usage', { env: { BUN_OPTIONS: `--preload ${preload}` } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: IPaddr2 /);
+    const bad = runAgent('Filesystem', 'frobnicate', { env: { BUN_OPTIONS: '--smol' } });
+    expect([bad.code, bad.reason]).toEqual([3, "action 'frobnicate' is not implemented by Filesystem"]);
+  });
+
   it('an unknown agent name → 2 with the list of agents', () => {
     const r = sh('env', ['-i', AGENTS_EXE, 'NoSuchAgent', 'monitor'], { allowFail: true });
     expect(r.code).toBe(2);
@@ -139,6 +177,15 @@ describe('ocf-gen install', () => {
     const r = ocfGen(['install', '--prefix', 'relative/dir']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--prefix must be an absolute path: relative/dir');
+  });
+});
+
+describe('the invoked name', () => {
+  it('is argv[1] under Node (SEA or a bundle) and process.argv0 in a Bun executable', () => {
+    expect(invokedName(['/usr/lib/ocf/lib/ocfkit/ocfkit-agents', '/usr/lib/ocf/resource.d/ocfkit/IPaddr2', 'monitor'], '/usr/lib/ocf/resource.d/ocfkit/IPaddr2')).toBe('IPaddr2');
+    expect(invokedName(['/usr/bin/node', '/x/build/agents.cjs', 'drbd', 'monitor'], 'node')).toBe('agents.cjs');
+    expect(invokedName(['bun', '/$bunfs/root/ocfkit-agents', 'monitor'], '/usr/lib/ocf/resource.d/ocfkit/Filesystem')).toBe('Filesystem');
+    expect(invokedName(['bun', '/$bunfs/root/ocfkit-agents', 'monitor'], 'nfsserver')).toBe('nfsserver');
   });
 });
 
