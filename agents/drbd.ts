@@ -4,7 +4,8 @@ import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } f
 import { cloneProblem } from '../src/sys/drbd/clone-checks.js';
 import { DrbdResource } from '../src/sys/drbd/resource.js';
 import { checkAdjustScores, DEFAULT_ADJUST, parseAdjustScores, promotionScore } from '../src/sys/drbd/score.js';
-import { describeState, factsOf, type DrbdState } from '../src/sys/drbd/state.js';
+import { findFenceConstraint, keepReason, removeFenceConstraint } from '../src/sys/drbd/fence-constraint.js';
+import { describeState, factsOf, type DrbdFacts, type DrbdState } from '../src/sys/drbd/state.js';
 import { isDrbd9, isVersionSpec, versionOutOfRange } from '../src/sys/drbd/version.js';
 import { PromotionScore, primitiveId, promotedNodes } from '../src/sys/pacemaker.js';
 import { which } from '../src/sys/which.js';
@@ -64,6 +65,15 @@ unexpected: the same, but only when Pacemaker knows of no promoted instance (crm
 anything else (false): the peer's role does not change the score.`,
     default: 'false',
   }),
+  unfence_if_all_uptodate: param.boolean({
+    shortdesc: 'lift a stale DRBD fencing constraint once fully UpToDate',
+    longdesc: `DRBD's fence-peer handlers (crm-fence-peer.9.sh, crm-fence-peer.sh) place a location constraint
+drbd-fence-by-handler-<resource>-<clone> that forbids promotion everywhere but on the node with good data; the
+unfence handler (after-resync-target) removes it after the resync. If it is left behind, it blocks promotion on the
+other node for good. true: a Primary monitor that finds every local and peer disk UpToDate removes that constraint,
+when it allows this node. The agent never removes it while any disk is not UpToDate.`,
+    default: false,
+  }),
   require_drbd_module_version_ge: param.string({
     shortdesc: 'minimum DRBD kernel module version',
     longdesc: 'Fail (5, on this node) unless the DRBD kernel module version is at least this (x.y.z), e.g. 9.0.16 to require DRBD 9.',
@@ -108,7 +118,8 @@ A node without a score is never promoted, so Pacemaker cannot promote stale data
 The clone must have notify=true (unless ignore_missing_notifications), clone-node-max=1, promoted-node-max=1,
 promoted-max at most 2 (2 only with allow-two-primaries in the DRBD configuration), and clone-max at most 2 with
 DRBD 8.4. To avoid diverging data, configure DRBD fencing (fencing resource-and-stonith with crm-fence-peer
-handlers) or DRBD 9 quorum, and fencing in Pacemaker.`,
+handlers) or DRBD 9 quorum, and fencing in Pacemaker. The handlers' drbd-fence-by-handler constraint is Pacemaker's to
+enforce; the agent removes a stale one only with unfence_if_all_uptodate.`,
   params,
   validate: validateDrbd,
   actions: {
@@ -356,6 +367,7 @@ async function monitor(ctx: DrbdCtx): Promise<number> {
   const facts = factsOf(state);
   if (facts.standAlonePeers.length > 0) await res.markSplitBrain(state);
   await updateScore(ctx, score, state);
+  if (ctx.params.unfence_if_all_uptodate && fullyUpToDate(facts)) await liftStaleFence(ctx, res);
 
   const splitBrain = state.peers.filter((p) => p.splitBrain);
   const sbReason = splitBrain.length
@@ -401,6 +413,32 @@ async function reload(ctx: DrbdCtx): Promise<number> {
   state = await res.read();
   await updateScore(ctx, score, state, true);
   return OCF.SUCCESS;
+}
+
+/** Primary, every local and every peer disk UpToDate: no node's data is stale, a fencing constraint is not needed. */
+const fullyUpToDate = (f: DrbdFacts) => f.primary && f.diskAllUpToDate && f.peerDisksAllUpToDate;
+
+/**
+ * unfence_if_all_uptodate: remove a stale drbd-fence-by-handler constraint.
+ * DRBD's state is read again just before the removal, so a connection lost
+ * meanwhile (when the handler would place a fresh one) keeps it.
+ */
+async function liftStaleFence(ctx: DrbdCtx, res: DrbdResource): Promise<void> {
+  try {
+    const c = await findFenceConstraint(ctx, res.name, primitiveId(ctx.instance));
+    if (!c) return;
+    const keep = keepReason(c, thisNode(ctx));
+    if (keep) {
+      ctx.log.warn(`all disks UpToDate, but keeping ${c.id}: ${keep}`);
+      return;
+    }
+    const now = factsOf(await res.read());
+    if (!fullyUpToDate(now)) return;
+    if (await removeFenceConstraint(ctx, c)) ctx.log.info(`removed stale fencing constraint ${c.id}: all disks UpToDate`);
+  } catch (e) {
+    // The constraint only limits where Pacemaker promotes: keeping it a while longer is safe; the next monitor retries.
+    ctx.log.error(`unfence_if_all_uptodate: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /**
