@@ -24,12 +24,14 @@ const params = {
     check: safeName('drbd_resource'),
   }),
   drbdconf: param.string({
+    reloadable: true,
     shortdesc: 'Path to drbd.conf',
     longdesc: 'Full path to the drbd.conf file.',
     default: '/etc/drbd.conf',
     check: safeName('drbdconf'),
   }),
   adjust_master_score: param.string({
+    reloadable: true,
     shortdesc: 'promotion score adjustments',
     longdesc: `Four space-separated, non-decreasing promotion scores, for:
 only access to Consistent data (0 by default: no score, never promote data that may be stale);
@@ -40,6 +42,7 @@ See the table in the agent's description.`,
     default: DEFAULT_ADJUST,
   }),
   stop_outdates_secondary: param.boolean({
+    reloadable: true,
     shortdesc: 'outdate a secondary on stop',
     longdesc: `When a Secondary stops (or a post notification finds the peer's disk state unknown) while the
 notifications name another node as Primary, mark the local data Outdated in DRBD's meta data.
@@ -47,16 +50,19 @@ Relies on Pacemaker's notification variables; DRBD's own fencing policies are th
     default: false,
   }),
   ignore_missing_notifications: param.boolean({
+    reloadable: true,
     shortdesc: 'ignore missing notify=true',
     longdesc: 'Allow a clone without notify=true (notifications reconnect a starting peer and keep scores current).',
     default: false,
   }),
   wfc_timeout: param.string({
+    reloadable: true,
     shortdesc: 'wait for connections with timeout',
     longdesc: 'During start, wait at most this many seconds for the connection to the peer. Any value that is not a number: do not wait. Never past the start timeout.',
     default: '5',
   }),
   remove_master_score_if_peer_primary: param.string({
+    reloadable: true,
     shortdesc: 'remove the promotion score while connected to a Primary',
     longdesc: `true: a Secondary connected to a Primary peer whose disks are all UpToDate has no promotion score
 (avoids a promote attempt while DRBD still sees a Primary, e.g. after Pacemaker lost contact with the peer;
@@ -66,6 +72,7 @@ anything else (false): the peer's role does not change the score.`,
     default: 'false',
   }),
   unfence_if_all_uptodate: param.boolean({
+    reloadable: true,
     shortdesc: 'lift a stale DRBD fencing constraint once fully UpToDate',
     longdesc: `DRBD's fence-peer handlers (crm-fence-peer.9.sh, crm-fence-peer.sh) place a location constraint
 drbd-fence-by-handler-<resource>-<clone> that forbids promotion everywhere but on the node with good data; the
@@ -75,11 +82,13 @@ when it allows this node. The agent never removes it while any disk is not UpToD
     default: false,
   }),
   require_drbd_module_version_ge: param.string({
+    reloadable: true,
     shortdesc: 'minimum DRBD kernel module version',
     longdesc: 'Fail (5, on this node) unless the DRBD kernel module version is at least this (x.y.z), e.g. 9.0.16 to require DRBD 9.',
     default: '8.0.0',
   }),
   require_drbd_module_version_lt: param.string({
+    reloadable: true,
     shortdesc: 'DRBD kernel module version limit',
     longdesc: 'Fail (5, on this node) unless the DRBD kernel module version is lower than this (x.y.z), e.g. 9.0.0 to require 8.4.',
     default: '10.0.0',
@@ -137,6 +146,9 @@ enforce; the agent removes a stale one only with unfence_if_all_uptodate.`,
       handler: monitor,
     },
     notify: { timeout: 90, handler: notify },
+    // Pacemaker ≥ 2.1 (OCF 1.1): reload-agent when only reloadable parameters changed. 2.0 and older
+    // use the legacy reload for every parameter but the unique drbd_resource: the same set here.
+    'reload-agent': { timeout: 30, validate: true, handler: reload },
     reload: { timeout: 30, validate: true, handler: reload },
   },
 });
@@ -405,13 +417,22 @@ async function notify(ctx: DrbdCtx): Promise<number> {
   return OCF.SUCCESS;
 }
 
+/**
+ * reload-agent (and the legacy reload): the agent reads its parameters at
+ * every operation, so applying new values means re-applying the DRBD
+ * configuration (drbdadm adjust, as the linbit agent does); the monitors
+ * that Pacemaker restarts right after the reload write the score from the
+ * new values. Not the reload: Pacemaker records a successful reload as a
+ * "start", i.e. Unpromoted, until the Promoted monitor reports 8; a score
+ * change in that window aborts the transition, and the next one promotes
+ * again and restarts everything colocated with the Promoted role (measured
+ * on Pacemaker 2.1.5: test/cluster/drbd-reload.test.ts).
+ */
 async function reload(ctx: DrbdCtx): Promise<number> {
-  const { res, score } = open(ctx);
-  let state = await res.read();
-  if (!state.configured) return OCF.SUCCESS; // parameters are read at every operation: nothing to reload
+  const { res } = open(ctx);
+  const state = await res.read();
+  if (!state.configured) return OCF.SUCCESS; // nothing runs: the next start reads the new values
   await res.adm(['adjust', res.name]);
-  state = await res.read();
-  await updateScore(ctx, score, state, true);
   return OCF.SUCCESS;
 }
 

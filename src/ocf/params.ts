@@ -7,10 +7,15 @@ export type OcfType = 'string' | 'integer' | 'boolean' | 'select';
 interface ParamText {
   shortdesc: string;
   longdesc: string;
-  /** unique="1": no two resources of this agent may share the value. */
+  /** No two resources of this agent may share the value: unique="1" and unique-group="<name>" (pcs reads only the group). */
   unique?: boolean;
-  /** OCF 1.1 unique-group; rendered as unique="1" for the 1.0 schemas. */
+  /**
+   * OCF 1.1 unique-group: no two resources may share the values of all
+   * parameters of the group together. Alone (without `unique`) it renders
+   * unique="0": the OCF 1.0 attribute cannot say "together".
+   */
   uniqueGroup?: string;
+  /** Pacemaker ≥ 2.1 reloads (reload-agent) instead of restarting when only reloadable parameters change. */
   reloadable?: boolean;
   /** Deprecated: `true`, or the name of the parameter that replaces it. */
   deprecated?: true | string;
