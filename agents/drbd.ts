@@ -157,7 +157,7 @@ enforce; the agent removes a stale one only with unfence_if_all_uptodate.`,
 
 function open(ctx: DrbdCtx) {
   const res = new DrbdResource(ctx, ctx.params.drbd_resource, ctx.params.drbdconf);
-  const score = new PromotionScore({ run: ctx.run, log: ctx.log, rsctmp: ctx.rsctmp, node: ctx.meta.onNode }, primitiveId(ctx.instance));
+  const score = new PromotionScore({ run: ctx.run, log: ctx.log, rsctmp: ctx.rsctmp, node: ctx.meta.onNode, path: ctx.env.PATH }, primitiveId(ctx.instance));
   return { res, score };
 }
 
