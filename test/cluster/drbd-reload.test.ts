@@ -4,61 +4,21 @@
 // DRBD module), reached through a test-only provider `ocfkit-standin` whose `drbd` is a wrapper that
 // puts the stand-in first in PATH and then runs the built agents executable, so Pacemaker's controller
 // reads the agent's real meta-data and execd runs the real agent.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STANDIN, STANDIN_BIN } from '../standins/drbd/bed.js';
-import { buildOcfkit, ROOT, TestCluster, unavailable, waitFor } from './lib/index.js';
+import { drbdCloneXml, drbdStandinCalls, installDrbdStandinProvider } from './lib/drbd-standin.js';
+import { buildOcfkit, TestCluster, unavailable, waitFor } from './lib/index.js';
 
 const skip = unavailable();
 if (skip) console.warn(`[tier1] SKIPPED: ${skip}`);
 
-const AGENTS = join(ROOT, 'build', 'ocfkit-agents');
-
-/** The test provider: resource.d/ocfkit-standin/drbd → the agent under test with the stand-in as DRBD. */
-function installStandinProvider(ocfDir: string, standinDir: string): void {
-  const dir = join(ocfDir, 'resource.d', 'ocfkit-standin');
-  mkdirSync(dir, { recursive: true });
-  const wrapper = `#!/bin/sh
-# Test bed only: ocf:ocfkit:drbd with the DRBD stand-in (test/standins/drbd) in place of the kernel module.
-node=$(uname -n)
-mkdir -p "${standinDir}/$node"
-export PATH="${STANDIN_BIN}:/usr/sbin:/usr/bin:/sbin:/bin"
-export DRBD_STANDIN_DIR="${standinDir}/$node"
-export DRBD_STANDIN_SCENARIO="${join(STANDIN, 'scenarios', 'drbd84.json')}"
-export OCFKIT_DRBD_KERNEL_ROOT="${standinDir}/$node/kernel"
-exec "${AGENTS}" drbd "$@"
-`;
-  writeFileSync(join(dir, 'drbd'), wrapper);
-  chmodSync(join(dir, 'drbd'), 0o755);
-}
-
-const cibXml = (conf: string) => `<configuration>
+const cibXml = (standinDir: string) => `<configuration>
   <crm_config/>
   <nodes/>
   <resources>
-    <clone id="ms_r0">
-      <meta_attributes id="ms_r0-meta">
-        <nvpair id="ms_r0-promotable" name="promotable" value="true"/>
-        <nvpair id="ms_r0-notify" name="notify" value="true"/>
-        <nvpair id="ms_r0-clone-max" name="clone-max" value="2"/>
-        <nvpair id="ms_r0-clone-node-max" name="clone-node-max" value="1"/>
-        <nvpair id="ms_r0-promoted-max" name="promoted-max" value="1"/>
-        <nvpair id="ms_r0-promoted-node-max" name="promoted-node-max" value="1"/>
-      </meta_attributes>
-      <primitive id="drbd_r0" class="ocf" provider="ocfkit-standin" type="drbd">
-        <instance_attributes id="drbd_r0-ia">
-          <nvpair id="drbd_r0-res" name="drbd_resource" value="r0"/>
-          <nvpair id="drbd_r0-conf" name="drbdconf" value="${conf}"/>
-          <nvpair id="drbd_r0-wfc" name="wfc_timeout" value="1"/>
-        </instance_attributes>
-        <operations>
-          <op id="drbd_r0-mon-p" name="monitor" interval="5s" role="Promoted" timeout="20s"/>
-          <op id="drbd_r0-mon-u" name="monitor" interval="6s" role="Unpromoted" timeout="20s"/>
-        </operations>
-      </primitive>
-    </clone>
+${drbdCloneXml(standinDir, { wfc_timeout: '1' })}
     <group id="svc">
       <primitive id="svc_a" class="ocf" provider="pacemaker" type="Dummy"/>
       <primitive id="svc_b" class="ocf" provider="pacemaker" type="Dummy"/>
@@ -103,9 +63,8 @@ describe.skipIf(skip)('drbd: a reloadable parameter changes on a running cluster
     await buildOcfkit();
     standinDir = mkdtempSync(join(tmpdir(), 'drbd-reload-'));
     chmodSync(standinDir, 0o755);
-    writeFileSync(join(standinDir, 'drbd.conf'), '# read by the drbd stand-in scenario, not parsed\n');
-    cluster = await TestCluster.create({ nodes: 2, prepareOcf: (ocf) => installStandinProvider(ocf, standinDir) });
-    await cluster.loadCib(cibXml(join(standinDir, 'drbd.conf')));
+    cluster = await TestCluster.create({ nodes: 2, prepareOcf: (ocf) => installDrbdStandinProvider(ocf, standinDir) });
+    await cluster.loadCib(cibXml(standinDir));
   }, 240_000);
 
   afterAll(async () => {
@@ -114,10 +73,7 @@ describe.skipIf(skip)('drbd: a reloadable parameter changes on a running cluster
   });
 
   const query = async () => (await cluster.exec('cibadmin', ['--query'], { timeoutMs: 15_000 })).stdout;
-  const calls = (node: string) => {
-    const f = join(standinDir, node, 'calls.log');
-    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
-  };
+  const calls = (node: string) => drbdStandinCalls(standinDir, node);
 
   it('crm_simulate on the running CIB: reload of drbd_r0, no restart, nothing of the group; drbd_resource still restarts', async () => {
     const where = await cluster.waitPlaced(['svc_a', 'svc_b'], 120_000);
