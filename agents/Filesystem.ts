@@ -69,7 +69,7 @@ If you cannot control the filesystem users easily and want to prevent the stop a
 Only set this to "true" if you know what you are doing!`,
     default: false,
   }),
-  force_unmount: param.string({
+  force_unmount: param.select(['true', 'safe', 'false'] as const, {
     shortdesc: 'Kill processes before unmount',
     longdesc: `How to handle processes that keep the filesystem busy on stop.
 "true": kill the processes that use the mount (working directory, root, executable, open files, memory maps).
@@ -77,7 +77,7 @@ Only set this to "true" if you know what you are doing!`,
 "false": do not kill any processes (stop fails, naming them).
 Processes are found by walking /proc without stat()ing any path, so a dead NFS server elsewhere cannot hang the stop; processes that only use the parent directory or another mount are never signalled.`,
     default: 'true',
-    check: (v) => (v === 'safe' || TRUE.test(v) || FALSE.test(v) ? undefined : 'must be true, safe or false'),
+    accept: (v) => TRUE.test(v) || FALSE.test(v), // ocf_is_true spellings (yes, 1, on…), as the heartbeat agent reads them
   }),
   term_signals: param.string({
     shortdesc: 'Signals to send processes during the graceful termination phase of stop',

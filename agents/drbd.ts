@@ -4,7 +4,8 @@ import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } f
 import { cloneProblem } from '../src/sys/drbd/clone-checks.js';
 import { DrbdResource } from '../src/sys/drbd/resource.js';
 import { checkAdjustScores, DEFAULT_ADJUST, parseAdjustScores, promotionScore } from '../src/sys/drbd/score.js';
-import { describeState, factsOf, type DrbdState } from '../src/sys/drbd/state.js';
+import { findFenceConstraint, keepReason, removeFenceConstraint } from '../src/sys/drbd/fence-constraint.js';
+import { describeState, factsOf, type DrbdFacts, type DrbdState } from '../src/sys/drbd/state.js';
 import { isDrbd9, isVersionSpec, versionOutOfRange } from '../src/sys/drbd/version.js';
 import { PromotionScore, primitiveId, promotedNodes } from '../src/sys/pacemaker.js';
 import { which } from '../src/sys/which.js';
@@ -23,12 +24,14 @@ const params = {
     check: safeName('drbd_resource'),
   }),
   drbdconf: param.string({
+    reloadable: true,
     shortdesc: 'Path to drbd.conf',
     longdesc: 'Full path to the drbd.conf file.',
     default: '/etc/drbd.conf',
     check: safeName('drbdconf'),
   }),
   adjust_master_score: param.string({
+    reloadable: true,
     shortdesc: 'promotion score adjustments',
     longdesc: `Four space-separated, non-decreasing promotion scores, for:
 only access to Consistent data (0 by default: no score, never promote data that may be stale);
@@ -39,6 +42,7 @@ See the table in the agent's description.`,
     default: DEFAULT_ADJUST,
   }),
   stop_outdates_secondary: param.boolean({
+    reloadable: true,
     shortdesc: 'outdate a secondary on stop',
     longdesc: `When a Secondary stops (or a post notification finds the peer's disk state unknown) while the
 notifications name another node as Primary, mark the local data Outdated in DRBD's meta data.
@@ -46,16 +50,19 @@ Relies on Pacemaker's notification variables; DRBD's own fencing policies are th
     default: false,
   }),
   ignore_missing_notifications: param.boolean({
+    reloadable: true,
     shortdesc: 'ignore missing notify=true',
     longdesc: 'Allow a clone without notify=true (notifications reconnect a starting peer and keep scores current).',
     default: false,
   }),
   wfc_timeout: param.string({
+    reloadable: true,
     shortdesc: 'wait for connections with timeout',
     longdesc: 'During start, wait at most this many seconds for the connection to the peer. Any value that is not a number: do not wait. Never past the start timeout.',
     default: '5',
   }),
   remove_master_score_if_peer_primary: param.string({
+    reloadable: true,
     shortdesc: 'remove the promotion score while connected to a Primary',
     longdesc: `true: a Secondary connected to a Primary peer whose disks are all UpToDate has no promotion score
 (avoids a promote attempt while DRBD still sees a Primary, e.g. after Pacemaker lost contact with the peer;
@@ -64,12 +71,24 @@ unexpected: the same, but only when Pacemaker knows of no promoted instance (crm
 anything else (false): the peer's role does not change the score.`,
     default: 'false',
   }),
+  unfence_if_all_uptodate: param.boolean({
+    reloadable: true,
+    shortdesc: 'lift a stale DRBD fencing constraint once fully UpToDate',
+    longdesc: `DRBD's fence-peer handlers (crm-fence-peer.9.sh, crm-fence-peer.sh) place a location constraint
+drbd-fence-by-handler-<resource>-<clone> that forbids promotion everywhere but on the node with good data; the
+unfence handler (after-resync-target) removes it after the resync. If it is left behind, it blocks promotion on the
+other node for good. true: a Primary monitor that finds every local and peer disk UpToDate removes that constraint,
+when it allows this node. The agent never removes it while any disk is not UpToDate.`,
+    default: false,
+  }),
   require_drbd_module_version_ge: param.string({
+    reloadable: true,
     shortdesc: 'minimum DRBD kernel module version',
     longdesc: 'Fail (5, on this node) unless the DRBD kernel module version is at least this (x.y.z), e.g. 9.0.16 to require DRBD 9.',
     default: '8.0.0',
   }),
   require_drbd_module_version_lt: param.string({
+    reloadable: true,
     shortdesc: 'DRBD kernel module version limit',
     longdesc: 'Fail (5, on this node) unless the DRBD kernel module version is lower than this (x.y.z), e.g. 9.0.0 to require 8.4.',
     default: '10.0.0',
@@ -108,7 +127,8 @@ A node without a score is never promoted, so Pacemaker cannot promote stale data
 The clone must have notify=true (unless ignore_missing_notifications), clone-node-max=1, promoted-node-max=1,
 promoted-max at most 2 (2 only with allow-two-primaries in the DRBD configuration), and clone-max at most 2 with
 DRBD 8.4. To avoid diverging data, configure DRBD fencing (fencing resource-and-stonith with crm-fence-peer
-handlers) or DRBD 9 quorum, and fencing in Pacemaker.`,
+handlers) or DRBD 9 quorum, and fencing in Pacemaker. The handlers' drbd-fence-by-handler constraint is Pacemaker's to
+enforce; the agent removes a stale one only with unfence_if_all_uptodate.`,
   params,
   validate: validateDrbd,
   actions: {
@@ -126,6 +146,9 @@ handlers) or DRBD 9 quorum, and fencing in Pacemaker.`,
       handler: monitor,
     },
     notify: { timeout: 90, handler: notify },
+    // Pacemaker ≥ 2.1 (OCF 1.1): reload-agent when only reloadable parameters changed. 2.0 and older
+    // use the legacy reload for every parameter but the unique drbd_resource: the same set here.
+    'reload-agent': { timeout: 30, validate: true, handler: reload },
     reload: { timeout: 30, validate: true, handler: reload },
   },
 });
@@ -134,7 +157,7 @@ handlers) or DRBD 9 quorum, and fencing in Pacemaker.`,
 
 function open(ctx: DrbdCtx) {
   const res = new DrbdResource(ctx, ctx.params.drbd_resource, ctx.params.drbdconf);
-  const score = new PromotionScore({ run: ctx.run, log: ctx.log, rsctmp: ctx.rsctmp, node: ctx.meta.onNode }, primitiveId(ctx.instance));
+  const score = new PromotionScore({ run: ctx.run, log: ctx.log, rsctmp: ctx.rsctmp, node: ctx.meta.onNode, path: ctx.env.PATH }, primitiveId(ctx.instance));
   return { res, score };
 }
 
@@ -356,6 +379,7 @@ async function monitor(ctx: DrbdCtx): Promise<number> {
   const facts = factsOf(state);
   if (facts.standAlonePeers.length > 0) await res.markSplitBrain(state);
   await updateScore(ctx, score, state);
+  if (ctx.params.unfence_if_all_uptodate && fullyUpToDate(facts)) await liftStaleFence(ctx, res);
 
   const splitBrain = state.peers.filter((p) => p.splitBrain);
   const sbReason = splitBrain.length
@@ -393,14 +417,49 @@ async function notify(ctx: DrbdCtx): Promise<number> {
   return OCF.SUCCESS;
 }
 
+/**
+ * reload-agent (and the legacy reload): the agent reads its parameters at
+ * every operation, so applying new values means re-applying the DRBD
+ * configuration (drbdadm adjust, as the linbit agent does); the monitors
+ * that Pacemaker restarts right after the reload write the score from the
+ * new values. Not the reload: Pacemaker records a successful reload as a
+ * "start", i.e. Unpromoted, until the Promoted monitor reports 8; a score
+ * change in that window aborts the transition, and the next one promotes
+ * again and restarts everything colocated with the Promoted role (measured
+ * on Pacemaker 2.1.5: test/cluster/drbd-reload.test.ts).
+ */
 async function reload(ctx: DrbdCtx): Promise<number> {
-  const { res, score } = open(ctx);
-  let state = await res.read();
-  if (!state.configured) return OCF.SUCCESS; // parameters are read at every operation: nothing to reload
+  const { res } = open(ctx);
+  const state = await res.read();
+  if (!state.configured) return OCF.SUCCESS; // nothing runs: the next start reads the new values
   await res.adm(['adjust', res.name]);
-  state = await res.read();
-  await updateScore(ctx, score, state, true);
   return OCF.SUCCESS;
+}
+
+/** Primary, every local and every peer disk UpToDate: no node's data is stale, a fencing constraint is not needed. */
+const fullyUpToDate = (f: DrbdFacts) => f.primary && f.diskAllUpToDate && f.peerDisksAllUpToDate;
+
+/**
+ * unfence_if_all_uptodate: remove a stale drbd-fence-by-handler constraint.
+ * DRBD's state is read again just before the removal, so a connection lost
+ * meanwhile (when the handler would place a fresh one) keeps it.
+ */
+async function liftStaleFence(ctx: DrbdCtx, res: DrbdResource): Promise<void> {
+  try {
+    const c = await findFenceConstraint(ctx, res.name, primitiveId(ctx.instance));
+    if (!c) return;
+    const keep = keepReason(c, thisNode(ctx));
+    if (keep) {
+      ctx.log.warn(`all disks UpToDate, but keeping ${c.id}: ${keep}`);
+      return;
+    }
+    const now = factsOf(await res.read());
+    if (!fullyUpToDate(now)) return;
+    if (await removeFenceConstraint(ctx, c)) ctx.log.info(`removed stale fencing constraint ${c.id}: all disks UpToDate`);
+  } catch (e) {
+    // The constraint only limits where Pacemaker promotes: keeping it a while longer is safe; the next monitor retries.
+    ctx.log.error(`unfence_if_all_uptodate: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /**

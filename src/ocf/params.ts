@@ -7,10 +7,15 @@ export type OcfType = 'string' | 'integer' | 'boolean' | 'select';
 interface ParamText {
   shortdesc: string;
   longdesc: string;
-  /** unique="1": no two resources of this agent may share the value. */
+  /** No two resources of this agent may share the value: unique="1" and unique-group="<name>" (pcs reads only the group). */
   unique?: boolean;
-  /** OCF 1.1 unique-group; rendered as unique="1" for the 1.0 schemas. */
+  /**
+   * OCF 1.1 unique-group: no two resources may share the values of all
+   * parameters of the group together. Alone (without `unique`) it renders
+   * unique="0": the OCF 1.0 attribute cannot say "together".
+   */
   uniqueGroup?: string;
+  /** Pacemaker ≥ 2.1 reloads (reload-agent) instead of restarting when only reloadable parameters change. */
   reloadable?: boolean;
   /** Deprecated: `true`, or the name of the parameter that replaces it. */
   deprecated?: true | string;
@@ -86,14 +91,20 @@ export const param = {
     } as ParamDecl<boolean | Presence<O>>;
   },
 
-  select<const V extends readonly string[], O extends ParamText & { default?: V[number]; required?: boolean }>(
+  /**
+   * A choice: `type="select"` with its options in the meta-data. `accept`
+   * admits other spellings the agent has always taken (e.g. "yes" for "true")
+   * without advertising them; the value is then any accepted string.
+   */
+  select<const V extends readonly string[], O extends ParamText & { default?: V[number]; required?: boolean; accept?: (v: string) => boolean }>(
     values: V,
     o: O,
-  ): ParamDecl<V[number] | Presence<O>> {
-    const schema = z.string().check(
-      z.refine((s: string) => (values as readonly string[]).includes(s), `must be one of: ${values.join(', ')}`),
-    );
-    return { ...o, type: 'select', values, schema } as unknown as ParamDecl<V[number] | Presence<O>>;
+  ): ParamDecl<(O extends { accept: unknown } ? string : V[number]) | Presence<O>> {
+    const { accept, ...text } = o;
+    // With other accepted spellings "one of" would not be true: name the choices plainly then.
+    const message = accept ? `must be ${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : `must be one of: ${values.join(', ')}`;
+    const schema = z.string().check(z.refine((s: string) => (values as readonly string[]).includes(s) || (accept?.(s) ?? false), message));
+    return { ...text, type: 'select', values, schema } as unknown as ParamDecl<(O extends { accept: unknown } ? string : V[number]) | Presence<O>>;
   },
 };
 

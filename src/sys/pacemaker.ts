@@ -1,12 +1,14 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../ocf/log.js';
 import type { Runner } from '../ocf/run.js';
+import { which } from './which.js';
 
 /**
  * Pacemaker's command line tools as agents use them: promotion scores
- * (crm_attribute --promotion, what crm_master did) and where Pacemaker
- * thinks a resource runs (crm_resource --locate).
+ * (crm_attribute --promotion from Pacemaker 2.1, the node attribute
+ * master-<id> before) and where Pacemaker thinks a resource runs
+ * (crm_resource --locate).
  */
 
 export interface PacemakerCtx {
@@ -16,6 +18,61 @@ export interface PacemakerCtx {
   rsctmp: string;
   /** This node's name as Pacemaker knows it (OCF_RESKEY_CRM_meta_on_node); crm_attribute asks the cluster when unset. */
   node?: string;
+  /** The agent's PATH, to find crm_attribute for the capability check. */
+  path?: string;
+}
+
+/**
+ * How this crm_attribute addresses a promotion score: `--promotion=<id>`
+ * (Pacemaker ≥ 2.1, feature set 3.9), or the plain node attribute
+ * `--name master-<id>` that crm_master used and every Pacemaker reads.
+ */
+export type ScoreStyle = 'promotion' | 'attribute';
+
+/**
+ * Whether crm_attribute has --promotion, asked of the tool itself (its
+ * --help-all lists it), not guessed from a version. Pacemaker 2.0's
+ * crm_attribute does not know the option, prints "unrecognized option" and
+ * its usage, and exits 0: a --promotion call there silently sets nothing,
+ * which is why the question is asked up front. The answer is remembered in
+ * HA_RSCTMP for this very binary (path, inode, size, mtime), so an upgrade of
+ * Pacemaker without a reboot asks again.
+ */
+export async function scoreStyle(ctx: PacemakerCtx): Promise<ScoreStyle> {
+  const tool = which('crm_attribute', ctx.path);
+  let key: string | undefined;
+  if (tool) {
+    try {
+      const st = statSync(tool);
+      key = `${tool}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      key = undefined;
+    }
+  }
+  const file = join(ctx.rsctmp, 'ocfkit-drbd', 'crm_attribute.style');
+  if (key) {
+    try {
+      const c = JSON.parse(readFileSync(file, 'utf8')) as { key: string; style: ScoreStyle };
+      if (c.key === key && (c.style === 'promotion' || c.style === 'attribute')) return c.style;
+    } catch {
+      // not asked yet
+    }
+  }
+  const r = await ctx.run('crm_attribute', ['--help-all'], { check: false, timeoutMs: 10_000 });
+  if (r.code !== 0 && !r.stdout) return 'promotion'; // cannot tell: the current form, and its error is logged by the caller
+  const style: ScoreStyle = /--promotion\b/.test(r.stdout) ? 'promotion' : 'attribute';
+  if (style === 'attribute') ctx.log.info('crm_attribute has no --promotion (Pacemaker before 2.1): promotion scores go to the node attribute master-<resource>');
+  if (key) {
+    try {
+      mkdirSync(join(ctx.rsctmp, 'ocfkit-drbd'), { recursive: true });
+      const tmp = `${file}.${process.pid}`;
+      writeFileSync(tmp, JSON.stringify({ key, style }));
+      renameSync(tmp, file);
+    } catch {
+      // asked again next time
+    }
+  }
+  return style;
 }
 
 /** The resource id without a clone instance number ("drbd_r0:1" → "drbd_r0"): promotion scores are per primitive. */
@@ -49,8 +106,12 @@ export class PromotionScore {
     this.cacheFile = join(ctx.rsctmp, 'ocfkit-drbd', `${resource}.score`);
   }
 
-  private baseArgs(): string[] {
-    return [`--promotion=${this.resource}`, '--lifetime=reboot', ...(this.ctx.node ? [`--node=${this.ctx.node}`] : [])];
+  private style?: ScoreStyle;
+
+  private async baseArgs(): Promise<string[]> {
+    this.style ??= await scoreStyle(this.ctx);
+    const attr = this.style === 'promotion' ? [`--promotion=${this.resource}`] : ['--name', `master-${this.resource}`];
+    return [...attr, '--lifetime=reboot', ...(this.ctx.node ? [`--node=${this.ctx.node}`] : [])];
   }
 
   private cached(): ScoreCache | undefined {
@@ -91,8 +152,9 @@ export class PromotionScore {
   async apply(value: ScoreValue, why: string, force = false): Promise<boolean> {
     const c = this.cached();
     if (!force && c && c.value === value && Date.now() - c.at < PromotionScore.REASSERT_MS) return true;
-    const args = value === null ? [...this.baseArgs(), '--delete'] : [...this.baseArgs(), `--update=${value}`];
     try {
+      const base = await this.baseArgs();
+      const args = value === null ? [...base, '--delete'] : [...base, `--update=${value}`];
       const r = await this.ctx.run('crm_attribute', args, { check: false, timeoutMs: 15_000 });
       if (r.code !== 0) {
         this.forget();
@@ -111,7 +173,7 @@ export class PromotionScore {
 
   /** The score Pacemaker has now (undefined when none). */
   async current(): Promise<number | undefined> {
-    const r = await this.ctx.run('crm_attribute', [...this.baseArgs(), '--query', '--quiet'], { check: false, timeoutMs: 15_000 });
+    const r = await this.ctx.run('crm_attribute', [...(await this.baseArgs()), '--query', '--quiet'], { check: false, timeoutMs: 15_000 });
     if (r.code !== 0) return undefined;
     const v = Number.parseInt(r.stdout.trim(), 10);
     return Number.isNaN(v) ? undefined : v;

@@ -94,11 +94,23 @@ describe('drbd 8.4 (stand-in): lifecycle', () => {
     expect(down).toBeGreaterThan(secondary);
   });
 
-  it('reload adjusts a running resource and recomputes the score with new values', () => {
+  it.each(['reload-agent', 'reload'])('%s adjusts a running resource; the next monitor scores with the new values (not the reload: see agents/drbd.ts)', (action) => {
     started();
-    const r = bed.run('reload', { params: { adjust_master_score: '0 10 1000 5000' } });
+    const params = { adjust_master_score: '0 10 1000 5000' };
+    const r = bed.run(action, { params });
     expect(r.code, r.stderr).toBe(0);
+    expect(bed.calls().at(-1)).toMatch(/drbdadm adjust r0 -> 0/);
+    expect(bed.score()).toBe(10000);
+    expect(bed.run('monitor', { params }).code).toBe(0);
     expect(bed.score()).toBe(5000);
+  });
+
+  it('reload-agent refuses a bad new value (6) and leaves DRBD alone', () => {
+    started();
+    const before = bed.calls().length;
+    const r = bed.run('reload-agent', { params: { adjust_master_score: 'nonsense' } });
+    expect(r.code).toBe(6);
+    expect(bed.calls().slice(before).filter((c) => /adjust r0/.test(c))).toEqual([]);
   });
 });
 

@@ -677,13 +677,13 @@ describe('what a monitor costs', () => {
 });
 
 describe('meta-data', () => {
-  it('is valid against ra-api-1.dtd and keeps ocf:heartbeat:IPaddr2\'s parameter defaults', () => {
+  it('is valid against its DTD and keeps ocf:heartbeat:IPaddr2\'s parameter defaults', () => {
     const ours = runAgent('IPaddr2', 'meta-data');
     expectCode(ours, 0);
     const dir = mkdtempSync(join(tmpdir(), 'ocfkit-meta-'));
     try {
       writeFileSync(join(dir, 'IPaddr2.xml'), ours.stdout);
-      sh('xmllint', ['--noout', '--dtdvalid', '/usr/share/resource-agents/ra-api-1.dtd', join(dir, 'IPaddr2.xml')]);
+      sh('xmllint', ['--noout', '--valid', join(dir, 'IPaddr2.xml')]); // its own OCF 1.1 DTD, as ocf-tester checks
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

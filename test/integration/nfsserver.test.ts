@@ -41,11 +41,11 @@ const kernelHasNfsd = () => /\snfsd$/m.test(readFileSync('/proc/filesystems', 'u
 describe('meta-data', () => {
   const xml = () => nfs('meta-data').stdout;
 
-  it('validates against ra-api-1.dtd and metadata.rng', () => {
+  it('validates against its own OCF 1.1 DTD (ocf-tester) and pcs\'s ocf-1.1.rng (docs/readme/metadata.md)', () => {
     const text = xml();
     for (const args of [
-      ['--noout', '--dtdvalid', '/usr/share/resource-agents/ra-api-1.dtd', '-'],
-      ['--noout', '--relaxng', '/usr/share/resource-agents/metadata.rng', '-'],
+      ['--noout', '--valid', '-'],
+      ['--noout', '--relaxng', '/usr/share/pcs/data/ocf-1.1.rng', '-'],
     ]) {
       const r = sh('xmllint', args, { input: text, allowFail: true });
       expect(r.code, r.stderr).toBe(0);

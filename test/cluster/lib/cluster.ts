@@ -53,6 +53,8 @@ export interface ClusterOptions {
   ocfkit?: boolean;
   /** Bound on cluster formation. */
   formTimeoutMs?: number;
+  /** Adds to the installed OCF tree (e.g. a test provider) before the nodes overlay it. */
+  prepareOcf?: (ocfDir: string) => Promise<void> | void;
 }
 
 /** Clusters not yet torn down: the safety net below cleans them up if the process exits first. */
@@ -128,6 +130,7 @@ export class TestCluster {
       c.switch_ = await Switch.create(`${id}-sw`);
       const ocfDir = o.ocfkit === false ? undefined : join(c.dir, 'ocf');
       if (ocfDir) await installOcfkit(ocfDir);
+      if (ocfDir && o.prepareOcf) await o.prepareOcf(ocfDir);
       const seed = await seedCib(c.dir);
       const members = Array.from({ length: count }, (_, i) => ({ name: `node${i + 1}`, nodeid: i + 1, address: nodeAddress(i + 1) }));
       const conf = corosyncConf({ clusterName: id, members, tokenMs: o.tokenMs ?? 1000 });
