@@ -1,5 +1,5 @@
 // CIB XML in the Heartbeat 2.x format, as defined by its crm.dtd
-// (../shared/schemas/heartbeat-2-crm.dtd): no validate-with, <attributes>
+// (Heartbeat's crm.dtd; ocfkit's own schemas/heartbeat-2-cib.rng checks it): no validate-with, <attributes>
 // wrappers around nvpairs, master_slave, option names with underscores,
 // rsc_colocation from/to/to_role and rsc_order from/action/type/to/to_action.
 // Location constraints are written as #uname rules, which every 2.x release

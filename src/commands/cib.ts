@@ -29,7 +29,7 @@ export default class Cib extends Command {
     epoch: Flags.integer({ description: 'epoch of the CIB (cibadmin --replace needs it above the live one)', min: 0 }),
     'admin-epoch': Flags.integer({ description: 'admin_epoch of the CIB', min: 0 }),
     check: Flags.boolean({ description: 'check the result with crm_verify (xmllint and the DTD for heartbeat-2) before writing it' }),
-    dtd: Flags.string({ description: "Heartbeat 2's crm.dtd, for --check with --schema heartbeat-2" }),
+    dtd: Flags.string({ description: "with --check and --schema heartbeat-2: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
     'list-settings': Flags.boolean({ description: "list the template's settings (for --set) with their defaults, and exit" }),
   };
 

@@ -22,7 +22,7 @@ export default class Convert extends Command {
     epoch: Flags.integer({ description: "epoch of the result (default: the input's)", min: 0 }),
     'admin-epoch': Flags.integer({ description: "admin_epoch of the result (default: the input's)", min: 0 }),
     check: Flags.boolean({ description: 'check the result with crm_verify (xmllint and the DTD for heartbeat-2) before writing it' }),
-    dtd: Flags.string({ description: "Heartbeat 2's crm.dtd, for --check with --to heartbeat-2" }),
+    dtd: Flags.string({ description: "with --check and --to heartbeat-2: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
   };
 
   async run(): Promise<void> {

@@ -7,14 +7,14 @@ import { dialectOfTree, parseTree, scanIds } from '../cib/read-xml.js';
 
 export default class Validate extends Command {
   static override description =
-    'Check a CIB XML file: ids unique, constraints naming existing resources, then crm_verify (Pacemaker CIBs) or xmllint against crm.dtd (Heartbeat 2 CIBs, which Pacemaker cannot read)';
+    "Check a CIB XML file: ids unique, constraints naming existing resources, then crm_verify (Pacemaker CIBs) or xmllint against ocf-gen's schema of Heartbeat 2's crm.dtd (Heartbeat 2 CIBs, which Pacemaker cannot read)";
 
   static override examples = ['<%= config.bin %> validate cib.xml', '<%= config.bin %> validate old-cib.xml --dtd /usr/lib/heartbeat/crm.dtd'];
 
   static override args = { file: Args.string({ required: true, description: 'CIB XML file (- for stdin)' }) };
 
   static override flags = {
-    dtd: Flags.string({ description: "Heartbeat 2's crm.dtd (for heartbeat-2 CIBs)" }),
+    dtd: Flags.string({ description: "for heartbeat-2 CIBs: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
   };
 
   async run(): Promise<void> {
