@@ -172,7 +172,7 @@ describe('the command line', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(read(out)).toBe(ocfGen(['cib']).stdout);
-    expect(readdirSync(tmp.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.') || f.includes('.tmp'))).toEqual([]);
     expect(statSync(out).mode & 0o777).toBe(0o644);
     const bad = ocfGen(['cib', '--output', join(tmp.dir, 'no-such-dir', 'x.xml')]);
     expect(bad.code).toBe(1);
