@@ -49,7 +49,7 @@ class Heartbeat2Writer {
     for (const c of this.cib.constraints) this.constraint(cons, c);
     root.ele('status');
     this.problems.throwIfAny();
-    return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+    return doc.end();
   }
 
   /** Cluster options, plus the resource/operation defaults Heartbeat 2 keeps there. */

@@ -90,7 +90,7 @@ class PacemakerWriter {
     if (this.cib.opDefaults.pairs.length) this.nvset(conf.ele('op_defaults'), 'meta_attributes', this.cib.opDefaults);
     root.ele('status');
     this.problems.throwIfAny();
-    return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+    return doc.end();
   }
 
   private nvset(parent: XmlEl, tag: string, set: NvSet, meta = false, skip?: (name: string) => boolean): void {

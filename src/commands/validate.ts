@@ -26,14 +26,8 @@ export default class Validate extends Command {
       } catch (e) {
         throw new CibError([{ path: args.file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
       }
-      let root;
-      try {
-        root = parseTree(xml, args.file);
-      } catch (e) {
-        if (!(e instanceof CibError)) throw e;
-        for (const i of e.issues) say(`error: ${formatIssue(i)}`);
-        throw new ExitWith(EXIT_CHECK);
-      }
+      // Not well-formed (or a DTD, or too deep): bad input, exit 2 with file:line:column.
+      const root = parseTree(xml, args.file);
       const family = dialectOfTree(root);
       const issues = scanIds(root, args.file);
       for (const i of issues) say(`error: ${formatIssue(i)}`);
