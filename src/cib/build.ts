@@ -4,7 +4,7 @@
 // that have none, and the HA-NFS rule that matters most — a filesystem on
 // DRBD must be colocated with, and started after, DRBD's promotion.
 
-import { agentString, parseAgent } from './agent-name.js';
+import { type AgentName, agentString, parseAgent } from './agent-name.js';
 import { defaultOps } from './agent-ops.js';
 import { parseDuration } from './duration.js';
 import { joinPath, type Notes, Problems } from './errors.js';
@@ -30,6 +30,7 @@ import {
   type Role,
 } from './model.js';
 import { checkParams } from './param-checks.js';
+import { type AgentInfo, builtinAgentInfo, checkUnique } from './agent-meta.js';
 import type { OpSpecT, SpecT } from './spec-schema.js';
 
 type Scalar = string | number | boolean;
@@ -73,6 +74,8 @@ export interface BuildResult {
 export interface BuildOptions {
   /** First lines of the XML comment: where the CIB came from. */
   origin: string[];
+  /** Parameter facts of the agents in use (default: ocfkit's own agents only). */
+  agentInfo?: (a: AgentName) => AgentInfo | undefined;
 }
 
 export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
@@ -152,6 +155,14 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
   }
 
   for (const [id, p] of Object.entries(spec.resources)) addPrimitive(id, ['resources', id], p);
+  checkUnique(
+    order.map((id) => {
+      const prim = prims.get(id)!.prim;
+      return { id, agent: { class: prim.class, ...(prim.provider ? { provider: prim.provider } : {}), type: prim.type }, params: Object.fromEntries(prim.params.pairs.map((x) => [x.name, x.value])) };
+    }),
+    opts.agentInfo ?? builtinAgentInfo,
+    problems,
+  );
 
   // Groups and clones.
   const owner = new Map<string, string>(); // member id → container id
