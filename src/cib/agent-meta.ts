@@ -5,7 +5,8 @@
 // With it, parameters are checked as pcs and crmsh check them.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInput } from './input.js';
 import { join } from 'node:path';
 import { AGENTS } from '../../agents/index.js';
 import { type AgentName, agentString } from './agent-name.js';
@@ -77,7 +78,7 @@ export function externalAgentInfo(a: AgentName, from: MetadataSource): AgentInfo
   if (from.dir !== undefined) {
     for (const f of [`${name}.xml`, `${name.replace(/[:/]/g, '_')}.xml`, `${a.type.replace(/\//g, '_')}.xml`]) {
       const path = join(from.dir, f);
-      if (existsSync(path)) return parseAgentMetadata(readFileSync(path, 'utf8'), name, path);
+      if (existsSync(path)) return parseAgentMetadata(readInput(path), name, path);
     }
   }
   if (from.crmResource) {

@@ -9,7 +9,8 @@
 // be mapped is reported with its file:line — never silently dropped.
 
 import { isIP } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInput } from './input.js';
 import { basename, dirname, join } from 'node:path';
 import { CibError, type Issue, type Notes } from './errors.js';
 import { sanitizeId } from './ids.js';
@@ -131,13 +132,7 @@ function readHaCf(file: string): HaCf {
   return { nodes, autoFailback, notes };
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CibError([{ path: file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-  }
-}
+const readText = (file: string) => readInput(file);
 
 export interface Imported {
   spec: Record<string, unknown>;

@@ -3,7 +3,8 @@
 // file (which may itself be a template). `--set a.b[0].c=value` sets any
 // value of the spec by its path. Then the zod schema checks it all.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readInput } from './input.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isAlias, LineCounter, parseDocument, visit } from 'yaml';
@@ -15,6 +16,8 @@ export const DEFAULT_TEMPLATE = 'ha-nfs';
 
 const SETTING_NAME = /^[a-z][a-z0-9_]*$/;
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
+/** A setting's value, defaults expanded: far above any real one. */
+const MAX_SETTING_LENGTH = 64 << 10;
 
 const Setting = z.strictObject({
   default: z.union([z.string(), z.number(), z.boolean()]),
@@ -43,12 +46,7 @@ export function listTemplates(): string[] {
 
 /** Reads YAML or JSON (by extension; `-` is stdin, read as YAML, which includes JSON). */
 export function readStructured(file: string): unknown {
-  let textIn: string;
-  try {
-    textIn = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    throw new CibError([{ path: file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-  }
+  const textIn = readInput(file);
   return file.endsWith('.json') ? parseJson(textIn, file) : parseYaml(textIn, file);
 }
 
@@ -259,7 +257,12 @@ export function renderTemplate(tpl: Template, sets: SetArg[], where: string): Lo
     resolving.add(name);
     const raw = given.get(name) ?? String(setting.default);
     // Only defaults are expanded; a --set value is taken literally.
-    const value = given.has(name) ? raw : raw.replace(PLACEHOLDER, (_, n: string) => resolve(n, `${where}: settings.${name}`));
+    let value = given.has(name) ? raw : raw.replace(PLACEHOLDER, (_, n: string) => resolve(n, `${where}: settings.${name}`));
+    // Defaults that use others twice double at each step: stop before memory does.
+    if (value.length > MAX_SETTING_LENGTH) {
+      issues.push({ path: `${where}: settings.${name}`, message: `expands to more than ${MAX_SETTING_LENGTH >> 10} KiB (defaults that refer to each other repeatedly?)` });
+      value = '';
+    }
     resolving.delete(name);
     resolved.set(name, value);
     return value;
@@ -270,6 +273,15 @@ export function renderTemplate(tpl: Template, sets: SetArg[], where: string): Lo
   const fill = (v: unknown, path: Array<string | number>): unknown => {
     if (typeof v === 'string') {
       const used: string[] = [];
+      let size = v.length;
+      for (const m of v.matchAll(PLACEHOLDER)) {
+        // Unknown names are reported once, by the replace below.
+        if (tpl.settings[m[1]!]) size += resolve(m[1]!, `${where}: spec.${joinPath(path)}`).length - m[0].length;
+        if (size > MAX_SETTING_LENGTH) {
+          issues.push({ path: `${where}: spec.${joinPath(path)}`, message: `expands to more than ${MAX_SETTING_LENGTH >> 10} KiB` });
+          return '';
+        }
+      }
       const out = v.replace(PLACEHOLDER, (_, n: string) => {
         used.push(n);
         return resolve(n, `${where}: spec.${joinPath(path)}`);

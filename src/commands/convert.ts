@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Args, Command, Flags } from '@oclif/core';
+import { readInput } from '../cib/input.js';
 import { emit, guarded, reportCheck, say } from '../cib/cli.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
-import { CibError } from '../cib/errors.js';
 import { dialectOrThrow, writeCib } from '../cib/generate.js';
 import { readCibXml } from '../cib/read-xml.js';
 import { NO_FENCING } from '../cib/build.js';
@@ -29,12 +28,7 @@ export default class Convert extends Command {
     const { args, flags } = await this.parse(Convert);
     const code = await guarded(() => {
       const dialect = dialectOrThrow(flags.to, '--to');
-      let xml: string;
-      try {
-        xml = readFileSync(args.file === '-' ? 0 : args.file, 'utf8');
-      } catch (e) {
-        throw new CibError([{ path: args.file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-      }
+      const xml = readInput(args.file);
       const { cib, source, notes } = readCibXml(xml, args.file);
       // Pacemaker (corosync) node ids are numbers; Heartbeat's were UUIDs or names.
       if (dialect.family !== 'heartbeat-2' && cib.nodes.some((n) => n.id !== undefined && !/^\d+$/.test(n.id))) {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Args, Command, Flags } from '@oclif/core';
+import { readInput } from '../cib/input.js';
 import { EXIT_CHECK, ExitWith, guarded, reportCheck, say } from '../cib/cli.js';
 import { type Dialect } from '../cib/dialects.js';
-import { CibError, formatIssue } from '../cib/errors.js';
+import { formatIssue } from '../cib/errors.js';
 import { dialectOfTree, parseTree, scanIds } from '../cib/read-xml.js';
 
 export default class Validate extends Command {
@@ -20,12 +20,7 @@ export default class Validate extends Command {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Validate);
     const code = await guarded(() => {
-      let xml: string;
-      try {
-        xml = readFileSync(args.file === '-' ? 0 : args.file, 'utf8');
-      } catch (e) {
-        throw new CibError([{ path: args.file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-      }
+      const xml = readInput(args.file);
       // Not well-formed (or a DTD, or too deep): bad input, exit 2 with file:line:column.
       const root = parseTree(xml, args.file);
       const family = dialectOfTree(root);
