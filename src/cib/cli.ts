@@ -8,6 +8,8 @@ import { basename, dirname, join } from 'node:path';
 import { CibError, formatIssue } from './errors.js';
 import { checkWithTools } from './check.js';
 import type { Dialect } from './dialects.js';
+import { isTrue } from './model.js';
+import { parseTree } from './read-xml.js';
 
 /** Exit codes: 2 bad input (spec, flags, files); 1 the CIB fails crm_verify/xmllint or cannot be written. */
 export const EXIT_INPUT = 2;
@@ -85,8 +87,41 @@ export async function guarded(body: () => Promise<void> | void): Promise<number>
   }
 }
 
+/** Whether the CIB switches fencing off (stonith-enabled, or Heartbeat 2's stonith_enabled, false). */
+function fencingOff(xml: string): boolean {
+  const root = parseTree(xml, 'cib');
+  const conf = root.children.find((c) => c.name === 'configuration');
+  const crm = conf?.children.find((c) => c.name === 'crm_config');
+  const pairs: Array<Record<string, string>> = [];
+  const walk = (el: NonNullable<typeof crm>) => {
+    for (const c of el.children) {
+      if (c.name === 'nvpair') pairs.push(c.attrs);
+      else walk(c);
+    }
+  };
+  if (crm) walk(crm);
+  const v = pairs.find((p) => p.name === 'stonith-enabled' || p.name === 'stonith_enabled')?.value;
+  return v !== undefined && !isTrue(v);
+}
+
+/** Loud, on stderr, and the exit code unchanged: a CIB without fencing is for test beds only. */
+function warnNoFencing(): void {
+  const bar = '*'.repeat(72);
+  for (const l of [
+    bar,
+    'WARNING: stonith-enabled=false: this CIB has NO FENCING.',
+    'A node that stops responding may still write to the shared data; with DRBD both',
+    'nodes can become Primary (split brain) and acknowledged writes are lost.',
+    'Acceptable for a test bed only. Configure fencing (fence_agent=fence_ipmilan,',
+    'fence_sbd or watchdog; see docs/readme/cib.md, "Fencing").',
+    bar,
+  ])
+    say(l);
+}
+
 /** --check / validate: runs the tool for the dialect and reports; throws ExitWith(1) when it fails. */
 export function reportCheck(xml: string, dialect: Dialect, dtd?: string): void {
+  if (fencingOff(xml)) warnNoFencing();
   const v = checkWithTools(xml, dialect, dtd);
   if (!v.ran) {
     say(`note: ${v.output}: only ocf-gen's own checks ran`);

@@ -43,7 +43,8 @@ export default class Convert extends Command {
         notes.push(`warning: ${NO_FENCING}`);
       }
       const out = writeCib(cib, dialect);
-      for (const n of notes) say(n);
+      // With --check the no-fencing warning comes once, as reportCheck's banner.
+      for (const n of notes) if (!(flags.check && n === `warning: ${NO_FENCING}`)) say(n);
       if (flags.check) reportCheck(out, dialect, flags.dtd);
       emit(out, flags.output);
     });
