@@ -35,6 +35,8 @@ class Heartbeat2Writer {
       admin_epoch: String(this.cib.adminEpoch),
       epoch: String(this.cib.epoch),
       num_updates: '0',
+      // Heartbeat 2.1's CRM feature set, as its CIB carried it.
+      crm_feature_set: '2.0',
     });
     const conf = root.ele('configuration');
     this.crmConfig(conf.ele('crm_config'));
