@@ -3,7 +3,7 @@
 //   node1 drbddisk::r0 Filesystem::/dev/drbd0::/data::ext3 nfs-kernel-server IPaddr::10.0.0.100/24/eth0
 //
 // Each line is one resource group that prefers its first word's node and
-// starts left to right. drbddisk becomes a promotable ocf:ocfkit:drbd clone
+// starts left to right. drbddisk (and datadisk, its DRBD 0.6/0.7 name) becomes a promotable ocf:ocfkit:drbd clone
 // the group is colocated with (Promoted) and ordered after (promote); the
 // rest become the group's members in the line's order. Anything that cannot
 // be mapped is reported with its file:line — never silently dropped.
@@ -195,9 +195,10 @@ export function importHaresources(file: string, haCfFile: string | undefined, o:
         if (!bareIp && args.length !== 1) mapped = `${name} takes one argument: ip[/prefix[/nic[/broadcast]]]`;
         else mapped = mapIp(bareIp ? name : args[0]!);
         if (typeof mapped !== 'string') firstIp ??= mapped.params.ip;
-      } else if (name === 'drbddisk') {
+      } else if (name === 'drbddisk' || name === 'datadisk') {
+        // datadisk: DRBD 0.6/0.7's script for the same role as drbddisk.
         if (args.length !== 1 || !args[0]) {
-          skip(token, 'drbddisk without a resource name means all DRBD resources; name one (drbddisk::r0)');
+          skip(token, `${name} without a resource name means all DRBD resources; name one (${name}::r0)`);
           continue;
         }
         const res = args[0];
