@@ -45,7 +45,7 @@ const child = (el: El, name: string) => el.children.find((c) => c.name === name)
 
 /** OCF meta-data XML (1.0 or 1.1) → parameter facts. */
 export function parseAgentMetadata(xml: string, agent: string, source: string): AgentInfo {
-  const root = parseXml(xml, source);
+  const root = parseXml(xml, source, { ignoreExternalDtd: true });
   if (root.name !== 'resource-agent') throw new CibError([{ path: source, message: `not OCF meta-data: the root element is <${root.name}>, not <resource-agent>` }]);
   const params = new Map<string, ParamInfo>();
   for (const p of child(root, 'parameters')?.children ?? []) {
@@ -90,6 +90,28 @@ export function externalAgentInfo(a: AgentName, from: MetadataSource): AgentInfo
   return from.dir !== undefined ? `no meta-data file for ${name} in ${from.dir}` : 'no meta-data source';
 }
 
+/**
+ * Parameter facts for every agent: ocfkit's from their declarations; the others' from `from`
+ * (asked once per agent). Agents whose meta-data cannot be had are listed in `missing` with why.
+ */
+export function agentInfoSource(from: MetadataSource | undefined): { infoOf: (a: AgentName) => AgentInfo | undefined; missing: Map<string, string> } {
+  const cache = new Map<string, AgentInfo | undefined>();
+  const missing = new Map<string, string>();
+  const infoOf = (a: AgentName) => {
+    const key = agentString(a);
+    if (cache.has(key)) return cache.get(key);
+    let info = builtinAgentInfo(a);
+    if (!info && from && a.provider !== 'ocfkit') {
+      const got = externalAgentInfo(a, from);
+      if (typeof got === 'string') missing.set(key, got);
+      else info = got;
+    }
+    cache.set(key, info);
+    return info;
+  };
+  return { infoOf, missing };
+}
+
 export interface PrimitiveParams {
   id: string;
   agent: AgentName;
@@ -100,8 +122,10 @@ const paramPath = (id: string, name?: string) => joinPath(name === undefined ? [
 
 /** Unknown and missing required parameters of one primitive, as pcs reports them. */
 export function checkKnownAndRequired(p: PrimitiveParams, info: AgentInfo, problems: Problems): void {
+  // Fence devices also take Pacemaker's own pcmk_* parameters, which no fence agent's meta-data lists.
+  const pacemakerOwn = (name: string) => p.agent.class === 'stonith' && name.startsWith('pcmk_');
   for (const name of Object.keys(p.params)) {
-    if (!info.params.has(name)) problems.add(paramPath(p.id, name), `unknown parameter of ${info.agent} (known: ${[...info.params.keys()].join(', ')}; from ${info.source})`);
+    if (!info.params.has(name) && !pacemakerOwn(name)) problems.add(paramPath(p.id, name), `unknown parameter of ${info.agent} (known: ${[...info.params.keys()].join(', ')}; from ${info.source})`);
   }
   for (const [name, pi] of info.params) {
     if (pi.required && !pi.hasDefault && p.params[name] === undefined) problems.add(paramPath(p.id, name), `required by ${info.agent} (from ${info.source})`);

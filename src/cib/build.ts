@@ -30,7 +30,7 @@ import {
   type Role,
 } from './model.js';
 import { checkParams } from './param-checks.js';
-import { type AgentInfo, builtinAgentInfo, checkUnique } from './agent-meta.js';
+import { type AgentInfo, builtinAgentInfo, checkKnownAndRequired, checkUnique } from './agent-meta.js';
 import type { OpSpecT, SpecT } from './spec-schema.js';
 
 type Scalar = string | number | boolean;
@@ -177,14 +177,17 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
   if (agentName !== '' && trimmed(fencing?.['priority-fencing-delay']) !== '') fenceProperties['priority-fencing-delay'] = trimmed(fencing!['priority-fencing-delay']);
 
   for (const [id, p] of Object.entries(spec.resources)) addPrimitive(id, ['resources', id], p);
-  checkUnique(
-    order.map((id) => {
-      const prim = prims.get(id)!.prim;
-      return { id, agent: { class: prim.class, ...(prim.provider ? { provider: prim.provider } : {}), type: prim.type }, params: Object.fromEntries(prim.params.pairs.map((x) => [x.name, x.value])) };
-    }),
-    opts.agentInfo ?? builtinAgentInfo,
-    problems,
-  );
+  const withParams = order.map((id) => {
+    const prim = prims.get(id)!.prim;
+    return { id, agent: { class: prim.class, ...(prim.provider ? { provider: prim.provider } : {}), type: prim.type }, params: Object.fromEntries(prim.params.pairs.map((x) => [x.name, x.value])) };
+  });
+  const infoOf = opts.agentInfo ?? builtinAgentInfo;
+  // ocfkit's own agents were checked above (checkParams, with their value checks); the others from their meta-data.
+  for (const p of withParams) {
+    const info = p.agent.provider === 'ocfkit' ? undefined : infoOf(p.agent);
+    if (info) checkKnownAndRequired(p, info, problems);
+  }
+  checkUnique(withParams, infoOf, problems);
 
   // Groups and clones.
   const owner = new Map<string, string>(); // member id → container id

@@ -32,6 +32,7 @@ class Reader {
   constructor(
     private readonly s: string,
     private readonly file: string,
+    private readonly o: ParseOptions,
   ) {}
 
   /** file:line:column of an offset. */
@@ -143,7 +144,17 @@ class Reader {
     this.name('the document type name');
     this.skipSpace();
     if (this.startsWith('SYSTEM') || this.startsWith('PUBLIC')) {
-      this.fail('a DOCTYPE naming an external DTD is not read: a CIB needs none (remove the <!DOCTYPE …> line)', start);
+      if (!this.o.ignoreExternalDtd) this.fail('a DOCTYPE naming an external DTD is not read: a CIB needs none (remove the <!DOCTYPE …> line)', start);
+      // Named only (agents' meta-data name ra-api-1.dtd): skip the quoted identifiers, read nothing.
+      while (this.s[this.pos] !== '[' && this.s[this.pos] !== '>') {
+        const c = this.s[this.pos];
+        if (c === undefined) this.fail('DOCTYPE not closed', start);
+        if (c === '"' || c === "'") {
+          const end = this.s.indexOf(c, this.pos + 1);
+          if (end < 0) this.fail('DOCTYPE not closed', start);
+          this.pos = end + 1;
+        } else this.pos++;
+      }
     }
     if (this.startsWith('[')) this.fail('a DOCTYPE with declarations (entities) is refused: a CIB needs none, and ocf-gen expands no entities', start);
     this.expect('>', "'>' to end the DOCTYPE");
@@ -243,8 +254,13 @@ class Reader {
   }
 }
 
+export interface ParseOptions {
+  /** Accept (and never read) a DOCTYPE that only names an external DTD: OCF meta-data carries one. */
+  ignoreExternalDtd?: boolean;
+}
+
 /** Parses a whole document into its root element, or throws a CibError naming file:line:column. */
-export function parseXml(text: string, file: string): El {
+export function parseXml(text: string, file: string, o: ParseOptions = {}): El {
   // XML folds \r\n and lone \r to \n before anything else.
-  return new Reader(text.replace(/\r\n?/g, '\n'), file).parse();
+  return new Reader(text.replace(/\r\n?/g, '\n'), file, o).parse();
 }

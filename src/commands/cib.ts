@@ -29,7 +29,10 @@ export default class Cib extends Command {
     output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
     epoch: Flags.integer({ description: 'epoch of the CIB (cibadmin --replace needs it above the live one)', min: 0 }),
     'admin-epoch': Flags.integer({ description: 'admin_epoch of the CIB', min: 0 }),
-    check: Flags.boolean({ description: 'check the result with crm_verify (xmllint and the DTD for heartbeat-2) before writing it' }),
+    check: Flags.boolean({
+      description: "check the result with crm_verify (xmllint and ocf-gen's schema for heartbeat-2) before writing it, and every agent's parameters (required, unknown, unique) against its meta-data from crm_resource --show-metadata",
+    }),
+    'metadata-dir': Flags.string({ description: 'meta-data files of the agents (<class>:<provider>:<type>.xml or <type>.xml), for the parameter checks (with or without --check)' }),
     dtd: Flags.string({ description: "with --check and --schema heartbeat-2: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
     'list-settings': Flags.boolean({ description: "list the template's settings (for --set) with their defaults, and exit" }),
   };
@@ -57,6 +60,7 @@ export default class Cib extends Command {
         schema: flags.schema,
         epoch: flags.epoch,
         adminEpoch: flags['admin-epoch'],
+        ...(flags.check || flags['metadata-dir'] !== undefined ? { agentMetadata: { ...(flags['metadata-dir'] !== undefined ? { dir: flags['metadata-dir'] } : {}), crmResource: flags.check } } : {}),
       });
       // With --check the no-fencing warning comes once, as reportCheck's banner.
       for (const n of g.notes) if (!(flags.check && n === `warning: ${NO_FENCING}`)) say(n);
