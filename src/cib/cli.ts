@@ -23,6 +23,9 @@ export class ExitWith extends Error {
 
 export const say = (line: string) => process.stderr.write(`ocf-gen: ${line}\n`);
 
+/** --json output: one document on stdout. */
+export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
 /**
  * A new file next to `file` under an unguessable name, created by us alone:
  * O_EXCL fails on anything already there (a planted link included) and
@@ -71,15 +74,19 @@ export function emit(text: string, file?: string): void {
   }
 }
 
-/** Runs a command body; turns input problems into messages and an exit code. Returns the exit code. */
-export async function guarded(body: () => Promise<void> | void): Promise<number> {
+/**
+ * Runs a command body; turns input problems into messages and an exit code. Returns the exit code.
+ * With `json`, input problems go to stdout as {"errors": [{place, message}]} instead.
+ */
+export async function guarded(body: () => Promise<void> | void, json = false): Promise<number> {
   try {
     await body();
     return 0;
   } catch (e) {
     if (e instanceof ExitWith) return e.code;
     if (e instanceof CibError) {
-      for (const i of e.issues) say(`error: ${formatIssue(i)}`);
+      if (json) printJson({ errors: e.issues.map((i) => ({ place: i.path, message: i.message })) });
+      else for (const i of e.issues) say(`error: ${formatIssue(i)}`);
       return EXIT_INPUT;
     }
     say(`internal error: ${(e as Error).message}${process.env.OCF_GEN_DEBUG ? `\n${(e as Error).stack}` : ' (set OCF_GEN_DEBUG=1 for details)'}`);
@@ -119,20 +126,53 @@ function warnNoFencing(): void {
     say(l);
 }
 
-/** --check / validate: runs the tool for the dialect and reports; throws ExitWith(1) when it fails. */
-export function reportCheck(xml: string, dialect: Dialect, dtd?: string): void {
-  if (fencingOff(xml)) warnNoFencing();
+export interface CheckReport {
+  tool: string;
+  /** false: the tool is not installed, only ocf-gen's own checks ran. */
+  ran: boolean;
+  ok: boolean;
+  /** What the tool said, one entry per line, without repeats and without what ocf-gen reported itself. */
+  lines: string[];
+  fencingOff: boolean;
+}
+
+/**
+ * Runs the tool for the dialect. `alreadyReported`: ids of dangling references ocf-gen named itself,
+ * whose IDREF errors from the tool would only repeat them.
+ */
+export function runCheck(xml: string, dialect: Dialect, dtd?: string, alreadyReported: ReadonlySet<string> = new Set()): CheckReport {
   const v = checkWithTools(xml, dialect, dtd);
-  if (!v.ran) {
-    say(`note: ${v.output}: only ocf-gen's own checks ran`);
+  const seen = new Set<string>();
+  const lines = v.output
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .filter((l) => {
+      const ref = /references an unknown ID "([^"]*)"/.exec(l)?.[1];
+      if (ref !== undefined && alreadyReported.has(ref)) return false;
+      if (seen.has(l)) return false;
+      seen.add(l);
+      return true;
+    });
+  return { tool: v.tool, ran: v.ran, ok: v.ok, lines, fencingOff: fencingOff(xml) };
+}
+
+/** Prints a check report on stderr; throws ExitWith(1) when the tool found problems. */
+export function printCheck(r: CheckReport): void {
+  if (r.fencingOff) warnNoFencing();
+  if (!r.ran) {
+    say(`note: ${r.lines.join(' ')}: only ocf-gen's own checks ran`);
     return;
   }
-  if (v.ok) {
-    if (v.output) for (const l of v.output.split('\n')) say(`${v.tool}: ${l}`);
-    say(`${v.tool}: no problems found`);
+  for (const l of r.lines) say(`${r.tool}: ${l}`);
+  if (r.ok) {
+    say(`${r.tool}: no problems found`);
     return;
   }
-  for (const l of v.output.split('\n')) say(`${v.tool}: ${l}`);
-  say(`error: ${v.tool} found problems`);
+  say(`error: ${r.tool} found problems`);
   throw new ExitWith(EXIT_CHECK);
+}
+
+/** --check: runs the tool for the dialect and reports; throws ExitWith(1) when it fails. */
+export function reportCheck(xml: string, dialect: Dialect, dtd?: string): void {
+  printCheck(runCheck(xml, dialect, dtd));
 }

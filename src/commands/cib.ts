@@ -1,5 +1,5 @@
 import { Command, Flags } from '@oclif/core';
-import { emit, guarded, reportCheck, say } from '../cib/cli.js';
+import { emit, EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
 import { CibError } from '../cib/errors.js';
 import { generate } from '../cib/generate.js';
@@ -35,6 +35,7 @@ export default class Cib extends Command {
     'metadata-dir': Flags.string({ description: 'meta-data files of the agents (<class>:<provider>:<type>.xml or <type>.xml), for the parameter checks (with or without --check)' }),
     dtd: Flags.string({ description: "with --check and --schema heartbeat-2: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
     'list-settings': Flags.boolean({ description: "list the template's settings (for --set) with their defaults, and exit" }),
+    json: Flags.boolean({ description: 'print JSON on stdout: the settings (with --list-settings), or {cib, notes, check}; problems as {errors}' }),
   };
 
   async run(): Promise<void> {
@@ -47,7 +48,8 @@ export default class Cib extends Command {
           if (!isTemplate(raw)) throw new CibError([{ path: flags.spec, message: 'is a spec, not a template: it has no settings' }]);
           tpl = parseTemplate(raw, flags.spec);
         } else tpl = loadTemplate(flags.template ?? DEFAULT_TEMPLATE);
-        process.stdout.write(formatSettings(tpl));
+        if (flags.json) printJson({ template: tpl.template, description: tpl.description ?? null, settings: Object.entries(tpl.settings).map(([name, s]) => ({ name, default: String(s.default), description: s.description })) });
+        else process.stdout.write(formatSettings(tpl));
         return;
       }
       const g = generate({
@@ -62,11 +64,18 @@ export default class Cib extends Command {
         adminEpoch: flags['admin-epoch'],
         ...(flags.check || flags['metadata-dir'] !== undefined ? { agentMetadata: { ...(flags['metadata-dir'] !== undefined ? { dir: flags['metadata-dir'] } : {}), crmResource: flags.check } } : {}),
       });
-      // With --check the no-fencing warning comes once, as reportCheck's banner.
-      for (const n of g.notes) if (!(flags.check && n === `warning: ${NO_FENCING}`)) say(n);
-      if (flags.check) reportCheck(g.xml, g.dialect, flags.dtd);
+      const check = flags.check ? runCheck(g.xml, g.dialect, flags.dtd) : undefined;
+      if (flags.json) {
+        printJson({ cib: flags.output === undefined ? g.xml : null, output: flags.output ?? null, notes: g.notes, check: check ? { tool: check.tool, ran: check.ran, ok: check.ok, output: check.lines } : null });
+        if (check?.ran && !check.ok) throw new ExitWith(EXIT_CHECK);
+        if (flags.output !== undefined) emit(g.xml, flags.output);
+        return;
+      }
+      // With --check the no-fencing warning comes once, as the check's banner.
+      for (const n of g.notes) if (!(check && n === `warning: ${NO_FENCING}`)) say(n);
+      if (check) printCheck(check);
       emit(g.xml, flags.output);
-    });
+    }, flags.json);
     if (code) this.exit(code);
   }
 }

@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core';
-import { emit, guarded } from '../cib/cli.js';
-import { DRBD_VERSIONS, type DrbdVersion, formatDrbdSettings, renderDrbdConf } from '../cib/drbd-conf.js';
+import { emit, guarded, printJson } from '../cib/cli.js';
+import { DRBD_SETTINGS, DRBD_VERSIONS, type DrbdVersion, formatDrbdSettings, renderDrbdConf } from '../cib/drbd-conf.js';
 
 export default class DrbdConf extends Command {
   static override description =
@@ -17,17 +17,21 @@ export default class DrbdConf extends Command {
     'drbd-version': Flags.string({ description: 'DRBD version of the nodes: 9 puts fencing in net {}, 8.4 in disk {}', options: [...DRBD_VERSIONS], default: '9' }),
     output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
     'list-settings': Flags.boolean({ description: 'list the settings with their defaults, and exit' }),
+    json: Flags.boolean({ description: 'print JSON on stdout: the settings (with --list-settings), or {config}; problems as {errors}' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DrbdConf);
     const code = await guarded(() => {
       if (flags['list-settings']) {
-        process.stdout.write(formatDrbdSettings());
+        if (flags.json) printJson({ settings: Object.entries(DRBD_SETTINGS).map(([name, s]) => ({ name, default: s.default, description: s.description })) });
+        else process.stdout.write(formatDrbdSettings());
         return;
       }
-      emit(renderDrbdConf(flags.set ?? [], flags['drbd-version'] as DrbdVersion), flags.output);
-    });
+      const config = renderDrbdConf(flags.set ?? [], flags['drbd-version'] as DrbdVersion);
+      if (flags.json) printJson({ config: flags.output === undefined ? config : null, output: flags.output ?? null });
+      if (!flags.json || flags.output !== undefined) emit(config, flags.output);
+    }, flags.json);
     if (code) this.exit(code);
   }
 }

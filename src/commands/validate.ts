@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { readInput } from '../cib/input.js';
-import { EXIT_CHECK, ExitWith, guarded, reportCheck, say } from '../cib/cli.js';
+import { EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
 import { type Dialect } from '../cib/dialects.js';
 import { formatIssue } from '../cib/errors.js';
 import { dialectOfTree, parseTree, scanIds } from '../cib/read-xml.js';
@@ -15,6 +15,7 @@ export default class Validate extends Command {
 
   static override flags = {
     dtd: Flags.string({ description: "for heartbeat-2 CIBs: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
+    json: Flags.boolean({ description: 'print the findings as JSON on stdout (nothing on stderr); the exit code as without' }),
   };
 
   async run(): Promise<void> {
@@ -25,13 +26,30 @@ export default class Validate extends Command {
       const root = parseTree(xml, args.file);
       const family = dialectOfTree(root);
       const issues = scanIds(root, args.file);
-      for (const i of issues) say(`error: ${formatIssue(i)}`);
       const dialect: Dialect = family === 'pacemaker' ? { family, major: 3, minor: 7, pinned: false } : { family };
+      const dangling = new Set(issues.map((i) => /="([^"]*)" is not a resource here$/.exec(i.message)?.[1]).filter((x): x is string => x !== undefined));
+      const check = runCheck(xml, dialect, flags.dtd, dangling);
+      const valid = issues.length === 0 && (check.ok || !check.ran);
+      if (flags.json) {
+        const report = {
+          file: args.file,
+          dialect: family,
+          validateWith: root.attrs['validate-with'] ?? null,
+          valid,
+          problems: issues.map((i) => ({ place: i.path, message: i.message })),
+          check: { tool: check.tool, ran: check.ran, ok: check.ok, output: check.lines },
+          fencing: !check.fencingOff,
+        };
+        printJson(report);
+        if (!valid) throw new ExitWith(EXIT_CHECK);
+        return;
+      }
+      for (const i of issues) say(`error: ${formatIssue(i)}`);
       say(`${args.file}: ${family === 'heartbeat-2' ? 'Heartbeat 2 CIB' : `validate-with ${root.attrs['validate-with']}`}`);
-      reportCheck(xml, dialect, flags.dtd);
+      printCheck(check);
       if (issues.length) throw new ExitWith(EXIT_CHECK);
       process.stdout.write(`${args.file}: valid\n`);
-    });
+    }, flags.json);
     if (code) this.exit(code);
   }
 }
