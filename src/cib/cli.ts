@@ -2,9 +2,7 @@
 // the user — one line each on stderr, nothing on stdout, a non-zero exit,
 // never a stack trace for bad input.
 
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../gen/atomic.js';
 import { CibError, formatIssue } from './errors.js';
 import { checkWithTools } from './check.js';
 import type { Dialect } from './dialects.js';
@@ -26,49 +24,15 @@ export const say = (line: string) => process.stderr.write(`ocf-gen: ${line}\n`);
 /** --json output: one document on stdout. */
 export const printJson = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
-/**
- * A new file next to `file` under an unguessable name, created by us alone:
- * O_EXCL fails on anything already there (a planted link included) and
- * O_NOFOLLOW refuses a link, so root never writes through one.
- */
-function createExclusive(file: string): { fd: number; path: string } {
-  for (let attempt = 0; ; attempt++) {
-    const path = join(dirname(file), `.${basename(file)}.${randomBytes(9).toString('base64url')}.tmp`);
-    try {
-      return { fd: openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644), path };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 10) throw e;
-    }
-  }
-}
-
 /** Writes `text` to stdout, or to `file` atomically: an exclusive temporary file in the same directory, then a rename. */
 export function emit(text: string, file?: string): void {
   if (file === undefined || file === '-') {
     process.stdout.write(text);
     return;
   }
-  let tmp: string | undefined;
   try {
-    const created = createExclusive(file);
-    tmp = created.path;
-    try {
-      const data = Buffer.from(text, 'utf8');
-      for (let off = 0; off < data.length; ) off += writeSync(created.fd, data, off);
-      fsyncSync(created.fd);
-    } finally {
-      closeSync(created.fd);
-    }
-    // rename replaces a link at `file` itself, never what it points to.
-    renameSync(tmp, file);
+    writeFileAtomic(file, text);
   } catch (e) {
-    if (tmp !== undefined) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // already gone
-      }
-    }
     say(`error: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     throw new ExitWith(EXIT_CHECK);
   }
