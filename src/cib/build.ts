@@ -4,7 +4,7 @@
 // that have none, and the HA-NFS rule that matters most — a filesystem on
 // DRBD must be colocated with, and started after, DRBD's promotion.
 
-import { agentString, parseAgent } from './agent-name.js';
+import { type AgentName, agentString, parseAgent } from './agent-name.js';
 import { defaultOps } from './agent-ops.js';
 import { parseDuration } from './duration.js';
 import { joinPath, type Notes, Problems } from './errors.js';
@@ -30,6 +30,7 @@ import {
   type Role,
 } from './model.js';
 import { checkParams } from './param-checks.js';
+import { type AgentInfo, builtinAgentInfo, checkKnownAndRequired, checkUnique } from './agent-meta.js';
 import type { OpSpecT, SpecT } from './spec-schema.js';
 
 type Scalar = string | number | boolean;
@@ -62,6 +63,9 @@ export function parseKeyValues(s: string): Record<string, string> | string {
   return out;
 }
 
+/** fencing.agent for watchdog-only SBD (no fence device). */
+export const WATCHDOG = 'watchdog';
+
 export const NO_FENCING =
   'stonith-enabled=false: this cluster has NO FENCING. That is acceptable for a test bed only: in production a node that stops responding may still have the filesystem mounted, and without fencing both nodes can end up writing to it. Configure fencing: a fence device per node and stonith-enabled=true (ocf-gen: the template setting fence_agent, or fencing: in a spec).';
 
@@ -73,6 +77,8 @@ export interface BuildResult {
 export interface BuildOptions {
   /** First lines of the XML comment: where the CIB came from. */
   origin: string[];
+  /** Parameter facts of the agents in use (default: ocfkit's own agents only). */
+  agentInfo?: (a: AgentName) => AgentInfo | undefined;
 }
 
 export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
@@ -129,29 +135,59 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
 
   // Fencing: one device per node, kept off the node it fences.
   const fenceLocations: Constraint[] = [];
+  const fenceProperties: Record<string, string> = {};
   const fencing = spec.fencing;
-  if (fencing && fencing.agent.trim() !== '') {
+  const paramsOf = (v: string | Record<string, Scalar> | undefined, at: Array<string | number>): Record<string, Scalar> => {
+    if (typeof v !== 'string') return v ?? {};
+    const kv = parseKeyValues(v);
+    if (typeof kv === 'string') {
+      problems.add(joinPath(at), kv);
+      return {};
+    }
+    return kv;
+  };
+  const hasParams = (v: string | Record<string, Scalar> | undefined) => (typeof v === 'string' ? v.trim() !== '' : !!v && Object.keys(v).length > 0);
+  const trimmed = (v: string | number | undefined) => (v === undefined ? '' : String(v).trim());
+  const agentName = fencing?.agent.trim() ?? '';
+  if (agentName === WATCHDOG) {
+    // Watchdog-only SBD: no fence device; a node that loses quorum resets itself, and the others wait this long.
+    if (fencing!.devices?.some((d) => hasParams(d.params)) || hasParams(fencing!.params)) problems.add('fencing.devices', 'watchdog fencing has no devices: leave their parameters empty (use fence_sbd for a shared disk)');
+    fenceProperties['stonith-watchdog-timeout'] = trimmed(fencing!['watchdog-timeout']) || '10s';
+    // The controller sets have-watchdog from sbd at run time; written here so offline checks (crm_verify,
+    // crm_simulate) know fencing exists. Without sbd running the cluster says false and starts nothing.
+    fenceProperties['have-watchdog'] = 'true';
+    notes.push('note: watchdog fencing: sbd must run on every node with a hardware watchdog (SBD_WATCHDOG_TIMEOUT half of stonith-watchdog-timeout); the cluster starts no resource where it does not');
+  } else if (fencing && agentName !== '') {
     const devices = fencing.devices ?? [];
     if (!devices.length) problems.add('fencing.devices', `fencing.agent is ${fencing.agent}, but no devices are listed (one per node)`);
+    const common = paramsOf(fencing.params, ['fencing', 'params']);
     devices.forEach((d, i) => {
       const at = ['fencing', 'devices', i];
       if (!nodeNames.has(d.node)) problems.add(joinPath([...at, 'node']), `unknown node '${d.node}' (nodes: ${[...nodeNames].join(', ')})`);
-      let params: Record<string, Scalar> = {};
-      if (typeof d.params === 'string') {
-        const kv = parseKeyValues(d.params);
-        if (typeof kv === 'string') problems.add(joinPath([...at, 'params']), kv);
-        else params = kv;
-      } else if (d.params) params = d.params;
+      const params = paramsOf(d.params, [...at, 'params']);
       const id = d.id ?? `fence-${d.node}`;
-      const agent = fencing.agent.includes(':') ? fencing.agent : `stonith:${fencing.agent}`;
-      addPrimitive(id, at, { agent, params: { pcmk_host_list: d.node, ...params } });
+      const agent = agentName.includes(':') ? agentName : `stonith:${agentName}`;
+      addPrimitive(id, at, { agent, params: { pcmk_host_list: d.node, ...common, ...params } });
+      // A node never runs the device that fences it: it could not fence itself once it hangs.
       if (nodes.length > 1) fenceLocations.push({ type: 'location', rsc: id, node: d.node, score: '-INFINITY' });
     });
-  } else if (fencing?.devices?.some((d) => (typeof d.params === 'string' ? d.params.trim() !== '' : d.params && Object.keys(d.params).length))) {
+  } else if (fencing?.devices?.some((d) => hasParams(d.params)) || hasParams(fencing?.params)) {
     problems.add('fencing.agent', 'fence device parameters are given, but no fence agent');
   }
+  if (agentName !== '' && trimmed(fencing?.['priority-fencing-delay']) !== '') fenceProperties['priority-fencing-delay'] = trimmed(fencing!['priority-fencing-delay']);
 
   for (const [id, p] of Object.entries(spec.resources)) addPrimitive(id, ['resources', id], p);
+  const withParams = order.map((id) => {
+    const prim = prims.get(id)!.prim;
+    return { id, agent: { class: prim.class, ...(prim.provider ? { provider: prim.provider } : {}), type: prim.type }, params: Object.fromEntries(prim.params.pairs.map((x) => [x.name, x.value])) };
+  });
+  const infoOf = opts.agentInfo ?? builtinAgentInfo;
+  // ocfkit's own agents were checked above (checkParams, with their value checks); the others from their meta-data.
+  for (const p of withParams) {
+    const info = p.agent.provider === 'ocfkit' ? undefined : infoOf(p.agent);
+    if (info) checkKnownAndRequired(p, info, problems);
+  }
+  checkUnique(withParams, infoOf, problems);
 
   // Groups and clones.
   const owner = new Map<string, string>(); // member id → container id
@@ -342,8 +378,14 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
 
   // Cluster properties: stonith-enabled follows the fencing devices unless set.
   const properties = nvset(spec.properties);
-  const hasFencing = [...prims.values()].some((p) => p.prim.class === 'stonith');
+  const hasFencing = agentName === WATCHDOG || [...prims.values()].some((p) => p.prim.class === 'stonith');
   if (getNv(properties, 'stonith-enabled') === undefined) properties.pairs.unshift({ name: 'stonith-enabled', value: hasFencing ? 'true' : 'false' });
+  for (const [name, value] of Object.entries(fenceProperties)) {
+    if (getNv(properties, name) === undefined) properties.pairs.push({ name, value });
+  }
+  if (fenceProperties['priority-fencing-delay'] && ![...prims.values()].some((p) => Number(getNv(p.prim.meta, 'priority') ?? 0) > 0) && ![...groups.values(), ...clones.values()].some((r) => Number(getNv(r.meta, 'priority') ?? 0) > 0)) {
+    notes.push('warning: priority-fencing-delay has no effect: no resource has a priority meta attribute (give the service, e.g. its group, priority=10)');
+  }
   const comment = [...opts.origin];
   if (!isTrue(getNv(properties, 'stonith-enabled'))) {
     comment.push(`WARNING: ${NO_FENCING}`);

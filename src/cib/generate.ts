@@ -1,7 +1,9 @@
 // The whole path of `ocf-gen cib`: a template, a spec file or a haresources
 // file → spec → model → XML in the chosen dialect.
 
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { agentInfoSource, type MetadataSource } from './agent-meta.js';
 import { buildCib } from './build.js';
 import { type Dialect, parseDialect } from './dialects.js';
 import { CibError, type Notes } from './errors.js';
@@ -43,6 +45,8 @@ export interface GenerateOptions {
   schema?: string;
   epoch?: number;
   adminEpoch?: number;
+  /** Check every agent's parameters against its meta-data (crm_resource and/or a directory). */
+  agentMetadata?: MetadataSource;
 }
 
 export interface Generated {
@@ -93,7 +97,11 @@ export function generate(o: GenerateOptions): Generated {
   const valid = validateSpec(loaded);
   let built;
   try {
-    built = buildCib(valid, { origin });
+    const dir = o.agentMetadata?.dir;
+    if (dir !== undefined && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new CibError([{ path: `--metadata-dir ${dir}`, message: 'not a directory' }]);
+    const source = agentInfoSource(o.agentMetadata);
+    built = buildCib(valid, { origin, agentInfo: source.infoOf });
+    for (const [agent, why] of source.missing) built.notes.push(`note: parameters of ${agent} not checked: ${why}`);
   } catch (e) {
     if (e instanceof CibError) throw new CibError(annotate(e.issues, loaded.provenance));
     throw e;

@@ -3,13 +3,14 @@
 //   node1 drbddisk::r0 Filesystem::/dev/drbd0::/data::ext3 nfs-kernel-server IPaddr::10.0.0.100/24/eth0
 //
 // Each line is one resource group that prefers its first word's node and
-// starts left to right. drbddisk becomes a promotable ocf:ocfkit:drbd clone
+// starts left to right. drbddisk (and datadisk, its DRBD 0.6/0.7 name) becomes a promotable ocf:ocfkit:drbd clone
 // the group is colocated with (Promoted) and ordered after (promote); the
 // rest become the group's members in the line's order. Anything that cannot
 // be mapped is reported with its file:line — never silently dropped.
 
 import { isIP } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInput } from './input.js';
 import { basename, dirname, join } from 'node:path';
 import { CibError, type Issue, type Notes } from './errors.js';
 import { sanitizeId } from './ids.js';
@@ -131,13 +132,7 @@ function readHaCf(file: string): HaCf {
   return { nodes, autoFailback, notes };
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CibError([{ path: file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-  }
-}
+const readText = (file: string) => readInput(file);
 
 export interface Imported {
   spec: Record<string, unknown>;
@@ -200,9 +195,10 @@ export function importHaresources(file: string, haCfFile: string | undefined, o:
         if (!bareIp && args.length !== 1) mapped = `${name} takes one argument: ip[/prefix[/nic[/broadcast]]]`;
         else mapped = mapIp(bareIp ? name : args[0]!);
         if (typeof mapped !== 'string') firstIp ??= mapped.params.ip;
-      } else if (name === 'drbddisk') {
+      } else if (name === 'drbddisk' || name === 'datadisk') {
+        // datadisk: DRBD 0.6/0.7's script for the same role as drbddisk.
         if (args.length !== 1 || !args[0]) {
-          skip(token, 'drbddisk without a resource name means all DRBD resources; name one (drbddisk::r0)');
+          skip(token, `${name} without a resource name means all DRBD resources; name one (${name}::r0)`);
           continue;
         }
         const res = args[0];

@@ -1,5 +1,5 @@
 // CIB XML (Heartbeat 2, Pacemaker 1.x, Pacemaker 2/3) → the CIB model, with
-// fast-xml-parser. One reader for all dialects: it accepts both spellings
+// ocf-gen's strict XML reader (xml-in.ts). One reader for all dialects: it accepts both spellings
 // (from/to and rsc/with-rsc, master_slave/master/clone promotable,
 // <attributes> wrappers, underscore option names, Master/Slave) and
 // normalizes to Pacemaker 3 names. Ids, attributes, operations and
@@ -7,7 +7,6 @@
 // date rules…) is an error naming the element — never silently dropped —
 // and what Pacemaker no longer has is dropped with a note saying so.
 
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parseDuration } from './duration.js';
 import { CibError, type Notes, Problems } from './errors.js';
 import { assignIds, ID_RE } from './ids.js';
@@ -32,24 +31,8 @@ import {
   type Role,
   type Rule,
 } from './model.js';
+import { type El, parseXml } from './xml-in.js';
 
-interface El {
-  name: string;
-  attrs: Record<string, string>;
-  children: El[];
-}
-
-type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
-
-function toTree(nodes: RawNode[]): El[] {
-  const out: El[] = [];
-  for (const n of nodes) {
-    const name = Object.keys(n).find((k) => k !== ':@');
-    if (!name || name.startsWith('#') || name.startsWith('?') || name.startsWith('!')) continue;
-    out.push({ name, attrs: n[':@'] ?? {}, children: toTree((n[name] as RawNode[]) ?? []) });
-  }
-  return out;
-}
 
 /** How the input spelled things (for notes and for defaults that differ between dialects). */
 export type SourceDialect = 'heartbeat-2' | 'pacemaker-1' | 'pacemaker-2+';
@@ -651,19 +634,8 @@ function intAttr(v: string | undefined): number {
 
 /** Parses well-formed XML into a light tree (for the reader, and for checks that need no model). */
 export function parseTree(xml: string, file: string): El {
-  const wf = XMLValidator.validate(xml);
-  if (wf !== true) throw new CibError([{ path: `${file}:${wf.err.line}:${wf.err.col}`, message: `not well-formed XML: ${wf.err.msg}` }]);
-  const parser = new XMLParser({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    parseAttributeValue: false,
-    parseTagValue: false,
-    trimValues: true,
-    processEntities: true,
-  });
-  const root = toTree(parser.parse(xml) as RawNode[])[0];
-  if (!root || root.name !== 'cib') throw new CibError([{ path: file, message: `not a CIB: the root element is <${root?.name ?? 'nothing'}>, not <cib>` }]);
+  const root = parseXml(xml, file);
+  if (root.name !== 'cib') throw new CibError([{ path: file, message: `not a CIB: the root element is <${root.name}>, not <cib>` }]);
   return root;
 }
 

@@ -3,10 +3,11 @@
 // file (which may itself be a template). `--set a.b[0].c=value` sets any
 // value of the spec by its path. Then the zod schema checks it all.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readInput } from './input.js';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseDocument } from 'yaml';
+import { isAlias, LineCounter, parseDocument, visit } from 'yaml';
 import { packageRoot } from '../gen/paths.js';
 import { CibError, type Issue, joinPath } from './errors.js';
 import { Spec, type SpecT, specIssues } from './spec-schema.js';
@@ -15,6 +16,8 @@ export const DEFAULT_TEMPLATE = 'ha-nfs';
 
 const SETTING_NAME = /^[a-z][a-z0-9_]*$/;
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
+/** A setting's value, defaults expanded: far above any real one. */
+const MAX_SETTING_LENGTH = 64 << 10;
 
 const Setting = z.strictObject({
   default: z.union([z.string(), z.number(), z.boolean()]),
@@ -43,30 +46,144 @@ export function listTemplates(): string[] {
 
 /** Reads YAML or JSON (by extension; `-` is stdin, read as YAML, which includes JSON). */
 export function readStructured(file: string): unknown {
-  let textIn: string;
-  try {
-    textIn = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (e) {
-    throw new CibError([{ path: file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  const textIn = readInput(file);
+  return file.endsWith('.json') ? parseJson(textIn, file) : parseYaml(textIn, file);
+}
+
+/** Deeper than any spec needs; bounds the recursion of everything that walks a spec. */
+export const MAX_SPEC_DEPTH = 64;
+
+function lineColOf(text: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
   }
-  if (file.endsWith('.json')) {
-    try {
-      return JSON.parse(textIn);
-    } catch (e) {
-      throw new CibError([{ path: file, message: `not valid JSON: ${(e as Error).message}` }]);
+  return `${line}:${offset - lineStart + 1}`;
+}
+
+const lineCol = (lc: LineCounter, offset: number) => {
+  const p = lc.linePos(offset);
+  return `${p.line}:${p.col}`;
+};
+
+/**
+ * JSON, strictly, with a scanner of our own: JSON.parse names no line (and
+ * on Node 20 often no position), and keeps the last of two equal keys
+ * silently. Every problem names file:line:column; nesting is bounded.
+ */
+function parseJson(text: string, file: string): unknown {
+  const fail = (at: number, message: string): never => {
+    throw new CibError([{ path: `${file}:${lineColOf(text, at)}`, message }]);
+  };
+  const WS = /[ \t\n\r]*/y;
+  const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const LITERAL = /true|false|null/y;
+  let i = 0;
+  const skip = () => {
+    WS.lastIndex = i;
+    WS.exec(text);
+    i = WS.lastIndex;
+  };
+  const token = (re: RegExp) => {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m) return undefined;
+    i = re.lastIndex;
+    return m[0];
+  };
+  const describe = () => (i >= text.length ? 'the end of the file' : JSON.stringify(text.slice(i, i + 12).split('\n')[0]));
+  // Each open container: its kind and, for objects, the keys seen (with where).
+  const stack: Array<{ kind: '{' | '['; keys?: Map<string, number> }> = [];
+  const value = () => {
+    skip();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      if (stack.length >= MAX_SPEC_DEPTH) fail(i, `nested deeper than ${MAX_SPEC_DEPTH} levels (a spec needs about 5)`);
+      stack.push(c === '{' ? { kind: c, keys: new Map() } : { kind: c });
+      i++;
+      skip();
+      if (text[i] === (c === '{' ? '}' : ']')) {
+        stack.pop();
+        i++;
+        return;
+      }
+      // The first member; the rest follow in the loop below (recursion only as deep as the bounded nesting).
+      if (c === '{') key();
+      else value();
+      return;
     }
+    if (token(STRING) ?? token(NUMBER) ?? token(LITERAL)) return;
+    fail(i, `not valid JSON: expected a value, found ${describe()}`);
+  };
+  const key = () => {
+    skip();
+    const at = i;
+    const k = token(STRING);
+    if (k === undefined) fail(i, `not valid JSON: expected a key in double quotes, found ${describe()}`);
+    const name = JSON.parse(k!) as string;
+    const keys = stack[stack.length - 1]!.keys!;
+    const first = keys.get(name);
+    if (first !== undefined) fail(at, `duplicate key ${k} (first at line ${lineColOf(text, first).split(':')[0]}): JSON would keep only this one; remove or rename one`);
+    keys.set(name, at);
+    skip();
+    if (text[i] !== ':') fail(i, `not valid JSON: expected ':' after the key ${k}, found ${describe()}`);
+    i++;
+    value();
+  };
+  value();
+  while (stack.length) {
+    skip();
+    const top = stack[stack.length - 1]!;
+    const close = top.kind === '{' ? '}' : ']';
+    if (text[i] === close) {
+      stack.pop();
+      i++;
+    } else if (text[i] === ',') {
+      i++;
+      if (top.kind === '{') key();
+      else value();
+    } else fail(i, `not valid JSON: expected ',' or '${close}', found ${describe()}`);
   }
-  const doc = parseDocument(textIn, { prettyErrors: true, uniqueKeys: true });
+  skip();
+  if (i < text.length) fail(i, `not valid JSON: unexpected ${describe()} after the end of the document`);
+  return JSON.parse(text);
+}
+
+/** YAML with unique keys, bounded aliases (no "billion laughs") and bounded depth, errors at file:line:column. */
+function parseYaml(text: string, file: string): unknown {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lc });
   if (doc.errors.length) {
     throw new CibError(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        let message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        if (/Maximum call stack/.test(message)) message = `nested too deeply (a spec needs about 5 levels)`;
         return { path: pos ? `${file}:${pos.line}:${pos.col}` : file, message: `not valid YAML: ${message}` };
       }),
     );
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  let depthProblem: { at: number } | undefined;
+  let firstAlias: number | undefined;
+  visit(doc, (_key, node, path) => {
+    if (isAlias(node) && firstAlias === undefined) firstAlias = node.range?.[0];
+    if (path.length > 2 * MAX_SPEC_DEPTH && !depthProblem) {
+      depthProblem = { at: (node as { range?: [number] }).range?.[0] ?? 0 };
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  if (depthProblem) throw new CibError([{ path: `${file}:${lineCol(lc, depthProblem.at)}`, message: `nested deeper than ${MAX_SPEC_DEPTH} levels (a spec needs about 5)` }]);
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    if (!/alias/i.test((e as Error).message)) throw e;
+    const where = firstAlias !== undefined ? `${file}:${lineCol(lc, firstAlias)}` : file;
+    throw new CibError([{ path: where, message: `aliases expand too far (${(e as Error).message.replace(/\.$/, '')}): a spec needs no more than a few` }]);
+  }
 }
 
 export function loadTemplate(name: string): Template {
@@ -140,7 +257,12 @@ export function renderTemplate(tpl: Template, sets: SetArg[], where: string): Lo
     resolving.add(name);
     const raw = given.get(name) ?? String(setting.default);
     // Only defaults are expanded; a --set value is taken literally.
-    const value = given.has(name) ? raw : raw.replace(PLACEHOLDER, (_, n: string) => resolve(n, `${where}: settings.${name}`));
+    let value = given.has(name) ? raw : raw.replace(PLACEHOLDER, (_, n: string) => resolve(n, `${where}: settings.${name}`));
+    // Defaults that use others twice double at each step: stop before memory does.
+    if (value.length > MAX_SETTING_LENGTH) {
+      issues.push({ path: `${where}: settings.${name}`, message: `expands to more than ${MAX_SETTING_LENGTH >> 10} KiB (defaults that refer to each other repeatedly?)` });
+      value = '';
+    }
     resolving.delete(name);
     resolved.set(name, value);
     return value;
@@ -151,6 +273,15 @@ export function renderTemplate(tpl: Template, sets: SetArg[], where: string): Lo
   const fill = (v: unknown, path: Array<string | number>): unknown => {
     if (typeof v === 'string') {
       const used: string[] = [];
+      let size = v.length;
+      for (const m of v.matchAll(PLACEHOLDER)) {
+        // Unknown names are reported once, by the replace below.
+        if (tpl.settings[m[1]!]) size += resolve(m[1]!, `${where}: spec.${joinPath(path)}`).length - m[0].length;
+        if (size > MAX_SETTING_LENGTH) {
+          issues.push({ path: `${where}: spec.${joinPath(path)}`, message: `expands to more than ${MAX_SETTING_LENGTH >> 10} KiB` });
+          return '';
+        }
+      }
       const out = v.replace(PLACEHOLDER, (_, n: string) => {
         used.push(n);
         return resolve(n, `${where}: spec.${joinPath(path)}`);

@@ -108,8 +108,14 @@ const NodeObject = z.strictObject({
 export const NodeSpec = z.preprocess((v) => (typeof v === 'string' ? { name: v } : v), NodeObject);
 
 export const FencingSpec = z.strictObject({
-  /** A fence agent (fence_ipmilan, external/ipmi…); empty: no fencing. */
+  /** A fence agent (fence_ipmilan, fence_sbd, external/ipmi…), `watchdog` (watchdog-only SBD); empty: no fencing. */
   agent: z.string(),
+  /** Parameters every device gets (e.g. fence_sbd's devices=…), "k=v k=v" or a map. */
+  params: z.union([z.string(), Attrs]).optional(),
+  /** Cluster option priority-fencing-delay: in a split, the node with the higher-priority resources is fenced last (wins). */
+  'priority-fencing-delay': z.union([z.string(), z.number()]).optional(),
+  /** With agent `watchdog`: stonith-watchdog-timeout (twice SBD_WATCHDOG_TIMEOUT). */
+  'watchdog-timeout': z.union([z.string(), z.number()]).optional(),
   devices: z
     .array(
       z.strictObject({

@@ -1,10 +1,11 @@
 // Checks with the real tools: crm_verify for Pacemaker CIBs (warnings count
-// as failures, as they do for crm_verify's exit code), xmllint against
-// Heartbeat 2's crm.dtd for heartbeat-2 CIBs.
+// as failures, as they do for crm_verify's exit code), xmllint for
+// heartbeat-2 CIBs: against ocfkit's own schema of Heartbeat 2's CIB
+// (schemas/heartbeat-2-cib.rng), or Heartbeat's crm.dtd when given.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { packageRoot } from '../gen/paths.js';
 
 export interface Verdict {
@@ -48,17 +49,17 @@ export function crmVerify(xml: string): Verdict {
   return { ...v, output: lines.join('\n') };
 }
 
-/** Where Heartbeat 2's crm.dtd may be: as Heartbeat installed it, or ../shared/schemas beside this checkout. */
-export function findHeartbeatDtd(): string | undefined {
-  const candidates = ['/usr/lib/heartbeat/crm.dtd', '/usr/share/heartbeat/crm.dtd'];
+/** ocfkit's RELAX NG schema of the Heartbeat 2 CIB, written from crm.dtd's rules (shipped with ocf-gen). */
+export function heartbeatSchema(): string | undefined {
   try {
-    candidates.push(resolve(packageRoot(), '..', 'shared', 'schemas', 'heartbeat-2-crm.dtd'));
+    const p = join(packageRoot(), 'schemas', 'heartbeat-2-cib.rng');
+    return existsSync(p) ? p : undefined;
   } catch {
-    // no package root: only the system places
+    return undefined;
   }
-  return candidates.find((p) => existsSync(p));
 }
 
-export function xmllintDtd(xml: string, dtd: string): Verdict {
-  return run('xmllint', ['--noout', '--dtdvalid', dtd, '-'], xml);
+/** xmllint against a schema: a .rng file as RELAX NG, anything else as a DTD (Heartbeat's crm.dtd). */
+export function xmllintSchema(xml: string, schema: string): Verdict {
+  return run('xmllint', ['--noout', schema.endsWith('.rng') ? '--relaxng' : '--dtdvalid', schema, '-'], xml);
 }

@@ -1,5 +1,5 @@
 // CIB XML in the Heartbeat 2.x format, as defined by its crm.dtd
-// (../shared/schemas/heartbeat-2-crm.dtd): no validate-with, <attributes>
+// (Heartbeat's crm.dtd; ocfkit's own schemas/heartbeat-2-cib.rng checks it): no validate-with, <attributes>
 // wrappers around nvpairs, master_slave, option names with underscores,
 // rsc_colocation from/to/to_role and rsc_order from/action/type/to/to_action.
 // Location constraints are written as #uname rules, which every 2.x release
@@ -35,6 +35,8 @@ class Heartbeat2Writer {
       admin_epoch: String(this.cib.adminEpoch),
       epoch: String(this.cib.epoch),
       num_updates: '0',
+      // Heartbeat 2.1's CRM feature set, as its CIB carried it.
+      crm_feature_set: '2.0',
     });
     const conf = root.ele('configuration');
     this.crmConfig(conf.ele('crm_config'));
@@ -49,7 +51,7 @@ class Heartbeat2Writer {
     for (const c of this.cib.constraints) this.constraint(cons, c);
     root.ele('status');
     this.problems.throwIfAny();
-    return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+    return doc.end();
   }
 
   /** Cluster options, plus the resource/operation defaults Heartbeat 2 keeps there. */

@@ -14,6 +14,7 @@ import { newDocument, setAttrs, type XmlEl } from './xml-out.js';
 
 interface Style {
   validateWith: string;
+  featureSet: string;
   /** Master/Slave instead of Promoted/Unpromoted, master-max instead of promoted-max. */
   legacyNames: boolean;
   /** <master> element (pacemaker-1.0) instead of <clone> with promotable=true. */
@@ -28,6 +29,14 @@ interface Style {
   classes?: ReadonlySet<string>;
 }
 
+/** crm_feature_set of Pacemaker 2.0.0, the first release with the pacemaker-3.x schemas. */
+const FEATURE_SET_PACEMAKER_2 = '3.0.14';
+/**
+ * crm_feature_set of Pacemaker 1.1.12, the first 1.x release whose tools exchange v2 patches: pcs and
+ * crmsh fail on anything lower ("Application of update diff failed"; measured: 3.0.8 fails, 3.0.9 works).
+ */
+const FEATURE_SET_PACEMAKER_1 = '3.0.9';
+
 const LEGACY_ROLE: Record<Role, string> = { Started: 'Started', Stopped: 'Stopped', Promoted: 'Master', Unpromoted: 'Slave' };
 const LEGACY_META: Record<string, string> = { 'promoted-max': 'master-max', 'promoted-node-max': 'master-node-max' };
 
@@ -36,6 +45,7 @@ export function writePacemaker(cib: Cib, dialect: Dialect): string {
     dialect.family === 'pacemaker'
       ? {
           validateWith: validateWith(cib, dialect),
+          featureSet: FEATURE_SET_PACEMAKER_2,
           legacyNames: !usesPromotedNames(dialect),
           masterElement: false,
           nodeType: false,
@@ -44,6 +54,7 @@ export function writePacemaker(cib: Cib, dialect: Dialect): string {
         }
       : {
           validateWith: 'pacemaker-1.0',
+          featureSet: FEATURE_SET_PACEMAKER_1,
           legacyNames: true,
           masterElement: true,
           nodeType: true,
@@ -67,7 +78,11 @@ class PacemakerWriter {
   }
 
   write(): string {
+    // As cibadmin --empty writes it. Without crm_feature_set pcs -f and crmsh cannot apply their edits
+    // ("Application of update diff failed"); the lowest value of the Pacemaker releases that read this
+    // dialect, since a newer one than the installed Pacemaker's is refused. The DC raises it on join.
     const { doc, root } = newDocument(this.cib.comment, 'cib', {
+      crm_feature_set: this.s.featureSet,
       'validate-with': this.s.validateWith,
       epoch: String(this.cib.epoch),
       num_updates: '0',
@@ -90,7 +105,7 @@ class PacemakerWriter {
     if (this.cib.opDefaults.pairs.length) this.nvset(conf.ele('op_defaults'), 'meta_attributes', this.cib.opDefaults);
     root.ele('status');
     this.problems.throwIfAny();
-    return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+    return doc.end();
   }
 
   private nvset(parent: XmlEl, tag: string, set: NvSet, meta = false, skip?: (name: string) => boolean): void {

@@ -1,8 +1,9 @@
 import { Command, Flags } from '@oclif/core';
-import { emit, guarded, reportCheck, say } from '../cib/cli.js';
+import { emit, EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
 import { CibError } from '../cib/errors.js';
 import { generate } from '../cib/generate.js';
+import { NO_FENCING } from '../cib/build.js';
 import { DEFAULT_TEMPLATE, isTemplate, listTemplates, loadTemplate, parseTemplate, readStructured, type Template } from '../cib/spec-load.js';
 
 export default class Cib extends Command {
@@ -28,9 +29,13 @@ export default class Cib extends Command {
     output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
     epoch: Flags.integer({ description: 'epoch of the CIB (cibadmin --replace needs it above the live one)', min: 0 }),
     'admin-epoch': Flags.integer({ description: 'admin_epoch of the CIB', min: 0 }),
-    check: Flags.boolean({ description: 'check the result with crm_verify (xmllint and the DTD for heartbeat-2) before writing it' }),
-    dtd: Flags.string({ description: "Heartbeat 2's crm.dtd, for --check with --schema heartbeat-2" }),
+    check: Flags.boolean({
+      description: "check the result with crm_verify (xmllint and ocf-gen's schema for heartbeat-2) before writing it, and every agent's parameters (required, unknown, unique) against its meta-data from crm_resource --show-metadata",
+    }),
+    'metadata-dir': Flags.string({ description: 'meta-data files of the agents (<class>:<provider>:<type>.xml or <type>.xml), for the parameter checks (with or without --check)' }),
+    dtd: Flags.string({ description: "with --check and --schema heartbeat-2: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
     'list-settings': Flags.boolean({ description: "list the template's settings (for --set) with their defaults, and exit" }),
+    json: Flags.boolean({ description: 'print JSON on stdout: the settings (with --list-settings), or {cib, notes, check}; problems as {errors}' }),
   };
 
   async run(): Promise<void> {
@@ -43,7 +48,8 @@ export default class Cib extends Command {
           if (!isTemplate(raw)) throw new CibError([{ path: flags.spec, message: 'is a spec, not a template: it has no settings' }]);
           tpl = parseTemplate(raw, flags.spec);
         } else tpl = loadTemplate(flags.template ?? DEFAULT_TEMPLATE);
-        process.stdout.write(formatSettings(tpl));
+        if (flags.json) printJson({ template: tpl.template, description: tpl.description ?? null, settings: Object.entries(tpl.settings).map(([name, s]) => ({ name, default: String(s.default), description: s.description })) });
+        else process.stdout.write(formatSettings(tpl));
         return;
       }
       const g = generate({
@@ -56,11 +62,20 @@ export default class Cib extends Command {
         schema: flags.schema,
         epoch: flags.epoch,
         adminEpoch: flags['admin-epoch'],
+        ...(flags.check || flags['metadata-dir'] !== undefined ? { agentMetadata: { ...(flags['metadata-dir'] !== undefined ? { dir: flags['metadata-dir'] } : {}), crmResource: flags.check } } : {}),
       });
-      for (const n of g.notes) say(n);
-      if (flags.check) reportCheck(g.xml, g.dialect, flags.dtd);
+      const check = flags.check ? runCheck(g.xml, g.dialect, flags.dtd) : undefined;
+      if (flags.json) {
+        printJson({ cib: flags.output === undefined ? g.xml : null, output: flags.output ?? null, notes: g.notes, check: check ? { tool: check.tool, ran: check.ran, ok: check.ok, output: check.lines } : null });
+        if (check?.ran && !check.ok) throw new ExitWith(EXIT_CHECK);
+        if (flags.output !== undefined) emit(g.xml, flags.output);
+        return;
+      }
+      // With --check the no-fencing warning comes once, as the check's banner.
+      for (const n of g.notes) if (!(check && n === `warning: ${NO_FENCING}`)) say(n);
+      if (check) printCheck(check);
       emit(g.xml, flags.output);
-    });
+    }, flags.json);
     if (code) this.exit(code);
   }
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Args, Command, Flags } from '@oclif/core';
-import { emit, guarded, reportCheck, say } from '../cib/cli.js';
+import { readInput } from '../cib/input.js';
+import { emit, EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
-import { CibError } from '../cib/errors.js';
 import { dialectOrThrow, writeCib } from '../cib/generate.js';
 import { readCibXml } from '../cib/read-xml.js';
 import { NO_FENCING } from '../cib/build.js';
@@ -22,19 +21,15 @@ export default class Convert extends Command {
     epoch: Flags.integer({ description: "epoch of the result (default: the input's)", min: 0 }),
     'admin-epoch': Flags.integer({ description: "admin_epoch of the result (default: the input's)", min: 0 }),
     check: Flags.boolean({ description: 'check the result with crm_verify (xmllint and the DTD for heartbeat-2) before writing it' }),
-    dtd: Flags.string({ description: "Heartbeat 2's crm.dtd, for --check with --to heartbeat-2" }),
+    json: Flags.boolean({ description: 'print JSON on stdout: {cib, notes, check}; problems as {errors}' }),
+    dtd: Flags.string({ description: "with --check and --to heartbeat-2: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Convert);
     const code = await guarded(() => {
       const dialect = dialectOrThrow(flags.to, '--to');
-      let xml: string;
-      try {
-        xml = readFileSync(args.file === '-' ? 0 : args.file, 'utf8');
-      } catch (e) {
-        throw new CibError([{ path: args.file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-      }
+      const xml = readInput(args.file);
       const { cib, source, notes } = readCibXml(xml, args.file);
       // Pacemaker (corosync) node ids are numbers; Heartbeat's were UUIDs or names.
       if (dialect.family !== 'heartbeat-2' && cib.nodes.some((n) => n.id !== undefined && !/^\d+$/.test(n.id))) {
@@ -49,10 +44,18 @@ export default class Convert extends Command {
         notes.push(`warning: ${NO_FENCING}`);
       }
       const out = writeCib(cib, dialect);
-      for (const n of notes) say(n);
-      if (flags.check) reportCheck(out, dialect, flags.dtd);
+      const check = flags.check ? runCheck(out, dialect, flags.dtd) : undefined;
+      if (flags.json) {
+        printJson({ cib: flags.output === undefined ? out : null, output: flags.output ?? null, notes, check: check ? { tool: check.tool, ran: check.ran, ok: check.ok, output: check.lines } : null });
+        if (check?.ran && !check.ok) throw new ExitWith(EXIT_CHECK);
+        if (flags.output !== undefined) emit(out, flags.output);
+        return;
+      }
+      // With --check the no-fencing warning comes once, as the check's banner.
+      for (const n of notes) if (!(check && n === `warning: ${NO_FENCING}`)) say(n);
+      if (check) printCheck(check);
       emit(out, flags.output);
-    });
+    }, flags.json);
     if (code) this.exit(code);
   }
 }

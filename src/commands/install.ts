@@ -2,6 +2,7 @@ import { Command, Flags } from '@oclif/core';
 import { AGENTS } from '../../agents/index.js';
 import { applyInstall, InstallError, planInstall } from '../gen/install.js';
 import { fatal } from '../gen/fail.js';
+import { printJson } from '../cib/cli.js';
 import { builtAgentsExecutable } from '../gen/paths.js';
 
 export default class Install extends Command {
@@ -11,6 +12,7 @@ export default class Install extends Command {
     provider: Flags.string({ description: 'OCF provider name', default: 'ocfkit' }),
     'dry-run': Flags.boolean({ description: 'show what would be done, change nothing' }),
     force: Flags.boolean({ description: 'replace agent files that ocfkit did not install' }),
+    json: Flags.boolean({ description: 'print the steps as JSON on stdout ({steps, applied}; problems as {errors})' }),
   };
 
   async run(): Promise<void> {
@@ -18,12 +20,13 @@ export default class Install extends Command {
     const plan = { prefix: flags.prefix, provider: flags.provider, source: builtAgentsExecutable(), agents: Object.keys(AGENTS), force: flags.force };
     try {
       const steps = planInstall(plan);
-      for (const s of steps) this.log(`${flags['dry-run'] ? 'would ' : ''}${s.action}: ${s.path}${s.target ? ` -> ${s.target}` : ''}`);
+      if (!flags.json) for (const s of steps) this.log(`${flags['dry-run'] ? 'would ' : ''}${s.action}: ${s.path}${s.target ? ` -> ${s.target}` : ''}`);
       if (!flags['dry-run']) applyInstall(plan, steps);
+      if (flags.json) printJson({ steps: steps.map((s) => ({ action: s.action, path: s.path, target: s.target ?? null })), applied: !flags['dry-run'] });
     } catch (e) {
-      if (e instanceof InstallError) fatal(this, e.message, e.exitCode);
-      const err = e as NodeJS.ErrnoException;
-      fatal(this, `install failed: ${err.message}`, 1);
+      const message = e instanceof InstallError ? e.message : `install failed: ${(e as Error).message}`;
+      if (flags.json) printJson({ errors: [{ place: flags.prefix, message }] });
+      fatal(this, message, e instanceof InstallError ? e.exitCode : 1);
     }
   }
 }

@@ -1,4 +1,5 @@
-import { constants, accessSync, chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { constants, accessSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { symlinkAtomic, writeFileAtomic } from './atomic.js';
 import { dirname, join, relative } from 'node:path';
 
 export const EXECUTABLE_NAME = 'ocfkit-agents';
@@ -84,18 +85,8 @@ export function applyInstall(plan: InstallPlan, steps: InstallStep[]): void {
   for (const s of steps) {
     if (s.action === 'unchanged') continue;
     mkdirSync(dirname(s.path), { recursive: true });
-    const tmp = join(dirname(s.path), `.${EXECUTABLE_NAME}.tmp-${process.pid}`);
-    rmSync(tmp, { force: true });
-    try {
-      if (s.target === undefined) {
-        copyFileSync(plan.source, tmp);
-        chmodSync(tmp, 0o755);
-      } else {
-        symlinkSync(s.target, tmp);
-      }
-      renameSync(tmp, s.path);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    // Exclusive random temporary names, then rename: never through a planted link.
+    if (s.target === undefined) writeFileAtomic(s.path, readFileSync(plan.source), 0o755);
+    else symlinkAtomic(s.target, s.path);
   }
 }

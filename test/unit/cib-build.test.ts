@@ -100,7 +100,7 @@ describe('the ha-nfs template', () => {
 
   it('--epoch and --admin-epoch land in the root element', () => {
     const x = generate({ epoch: 42, adminEpoch: 3 }).xml;
-    expect(x).toMatch(/<cib validate-with="pacemaker-3.7" epoch="42" num_updates="0" admin_epoch="3">/);
+    expect(x).toMatch(/<cib crm_feature_set="3.0.14" validate-with="pacemaker-3.7" epoch="42" num_updates="0" admin_epoch="3">/);
   });
 });
 

@@ -154,3 +154,19 @@ describe('ha.cf', () => {
     expect(issues(() => importHaresources(join(root, 'nope'), undefined, { skipUnmapped: false }))).toEqual([`${join(root, 'nope')}: cannot read: ENOENT`]);
   });
 });
+
+describe('datadisk (DRBD 0.6/0.7)', () => {
+  it('datadisk::<res> is read as drbddisk::<res>: the same spec, the same CIB', () => {
+    const line = (script: string) => `a ${script}::r0 Filesystem::/dev/nb0::/data::ext3 nfs-kernel-server IPaddr::10.0.0.100/24/eth0\n`;
+    const viaData = imp(setup(line('datadisk')));
+    const viaDrbd = imp(setup(line('drbddisk')));
+    expect(viaData.spec).toEqual(viaDrbd.spec);
+    expect((viaData.spec as { resources: Record<string, unknown> }).resources['drbd-r0']).toEqual({ agent: 'ocf:ocfkit:drbd', params: { drbd_resource: 'r0' } });
+    expect(builds(viaData.spec).cib.resources.map((r) => r.id)).toEqual(builds(viaDrbd.spec).cib.resources.map((r) => r.id));
+  });
+
+  it('datadisk without a resource is refused like drbddisk', () => {
+    const hr = setup('a datadisk 10.0.0.1\n');
+    expect(() => imp(hr)).toThrow(/'datadisk': datadisk without a resource name means all DRBD resources; name one \(datadisk::r0\)/);
+  });
+});
