@@ -12,6 +12,8 @@ export interface RunOptions {
   /** false: a non-zero exit is returned, not thrown. */
   check?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Added to the environment (the agent's, or `env`). */
+  addEnv?: Record<string, string>;
   cwd?: string;
   /** What kind of failure a non-zero exit is (default: generic error 1). */
   failCode?: number;
@@ -87,7 +89,7 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
     const ownLimit = opts.timeoutMs !== undefined && opts.timeoutMs <= byDeadline;
     const limit = ownLimit ? opts.timeoutMs! : Math.floor(byDeadline);
     if (limit <= 0) throw deadline.timeout(`not starting ${command}`);
-    const env = { ...(opts.env ?? baseEnv) };
+    const env = { ...(opts.env ?? baseEnv), ...opts.addEnv };
     env.PATH = agentPath(env.PATH);
     log.debug(`running: ${command}`);
 

@@ -63,6 +63,21 @@ close $fh;
 exec { $dd[0] } @dd or refuse("cannot run $dd[0]: $!");
 `;
 
+/** The walker travels in the environment, so commands (in logs and exit reasons) stay short. */
+const walker = (mode: 'write' | 'read' | 'remove', mountPoint: string, relPath: string, dd: string[] = []) =>
+  ['-e', 'eval $ENV{OCFKIT_STATUS_WALKER}; die $@ if $@', '--', mode, mountPoint, relPath, ...dd];
+const addEnv = { OCFKIT_STATUS_WALKER: WALKER };
+
+/** A timed-out step says which step, on which file. */
+async function step(run: Runner, what: string, file: string, args: string[], opts: { input?: string; timeoutMs: number }) {
+  try {
+    return await run('perl', args, { check: false, addEnv, ...opts });
+  } catch (e) {
+    if (e instanceof OcfError) throw new OcfError(e.code, `${what} status file ${file}: ${e.reason}`);
+    throw e;
+  }
+}
+
 const flat = (s: string) => s.trim().replace(/\s*\n\s*/g, ' / ');
 
 /**
@@ -77,15 +92,15 @@ export async function writeAndReadBack(run: Runner, mountPoint: string, relPath:
   const fail = (what: string, r: { stderr: string; code: number | null }) => new OcfError(OCF.ERR_GENERIC, `${what} status file ${file}: ${flat(r.stderr) || `exit ${r.code}`}`);
 
   const oflag = direct ? 'oflag=direct,sync' : 'oflag=sync';
-  const w = await run('perl', ['-e', WALKER, '--', 'write', mountPoint, relPath, 'dd', oflag, 'bs=4096', 'conv=fsync,sync', 'status=none'], { check: false, input: token, timeoutMs: left() });
+  const w = await step(run, 'cannot write', file, walker('write', mountPoint, relPath, ['dd', oflag, 'bs=4096', 'conv=fsync,sync', 'status=none']), { input: token, timeoutMs: left() });
   if (w.code !== 0) throw fail('cannot write', w);
-  const rd = await run('perl', ['-e', WALKER, '--', 'read', mountPoint, relPath, 'dd', ...(direct ? ['iflag=direct'] : []), 'bs=4096', 'count=1', 'status=none'], { check: false, timeoutMs: left() });
+  const rd = await step(run, 'cannot read', file, walker('read', mountPoint, relPath, ['dd', ...(direct ? ['iflag=direct'] : []), 'bs=4096', 'count=1', 'status=none']), { timeoutMs: left() });
   if (rd.code !== 0) throw fail('cannot read', rd);
   if (!rd.stdout.startsWith(token)) throw new OcfError(OCF.ERR_GENERIC, `status file ${file} does not read back what was written`);
 }
 
 /** Removes the status file on stop; a link planted in its path is never followed. Returns a problem, or nothing. */
 export async function removeStatusFile(run: Runner, mountPoint: string, relPath: string, timeoutMs: number): Promise<string | undefined> {
-  const r = await run('perl', ['-e', WALKER, '--', 'remove', mountPoint, relPath], { check: false, timeoutMs });
+  const r = await step(run, 'cannot remove', `${mountPoint}/${relPath}`, walker('remove', mountPoint, relPath), { timeoutMs });
   return r.code === 0 ? undefined : flat(r.stderr) || `exit ${r.code}`;
 }
