@@ -7,13 +7,20 @@
 export const MAX_EXIT_REASON = 512;
 
 /**
+ * Pacemaker takes the first "ocf-exit-reason:" anywhere in an agent's stderr:
+ * text that carries one (a parameter value in a log line) must not plant a
+ * reason. Used for every log line and inside reasons.
+ */
+export const defuseReasonPrefix = (s: string) => s.replace(/ocf-exit-reason:/gi, 'ocf-exit-reason :');
+
+/**
  * One line, at most MAX_EXIT_REASON characters. A reason that ends in a list
  * ("used by a, b, c, …") keeps the first items that fit and says how many
  * more there are; anything else is cut with a count of what was left out.
  */
 export function capExitReason(reason: string, max = MAX_EXIT_REASON): string {
   // Control characters (from parameter values) would break the line-oriented protocol or the terminal.
-  const line = reason.replace(/\s*\n\s*/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '?');
+  const line = defuseReasonPrefix(reason.replace(/\s*\n\s*/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '?'));
   if (line.length <= max) return line;
   const items = line.split(', ');
   if (items.length > 2) {

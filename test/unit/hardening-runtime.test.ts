@@ -56,5 +56,6 @@ describe('exit reasons crm_mon can show (item 10)', () => {
     expect(r).toMatch(/… \(\d+ more characters\)$/);
     expect(capExitReason('a\u0007b\nc\rd')).toBe('a?b c?d');
     expect(capExitReason('short')).toBe('short');
+    expect(capExitReason('bad value "x\nocf-exit-reason:forged"')).toBe('bad value "x ocf-exit-reason :forged"');
   });
 });
