@@ -59,3 +59,26 @@ describe('exit reasons crm_mon can show (item 10)', () => {
     expect(capExitReason('bad value "x\nocf-exit-reason:forged"')).toBe('bad value "x ocf-exit-reason :forged"');
   });
 });
+
+describe('state files in HA_RSCTMP are never written through a planted link', () => {
+  it('the announcer pid file: a link at its temporary name is replaced, its target untouched', async () => {
+    const { writePidFile } = await import('../../src/sys/net/background.js');
+    const { chmodSync, lstatSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    const dir = join(tmp, 'rsctmp');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { mode: 0o1777 });
+    chmodSync(dir, 0o777); // the worst case: writable by everyone, no sticky bit
+    const victim = join(tmp, 'victim');
+    writeFileSync(victim, 'precious\n', { mode: 0o644 });
+    chmodSync(tmp, 0o755);
+    const path = join(dir, 'IPaddr2-announce-192.0.2.9.json');
+    // nobody plants the link at the name this process will use
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'ln', '-s', victim, `${path}.${process.pid}`]);
+    expect(r.status, String(r.stderr)).toBe(0);
+    writePidFile(path, '192.0.2.9', [{ pid: 12345, start: '1' }]);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(JSON.parse(readFileSync(path, 'utf8')).key).toBe('192.0.2.9');
+  });
+});
