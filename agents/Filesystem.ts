@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
 import { deviceState, findBlockDevice, flushBuffers, parseDeviceSpec, readOneBlock, runFsck } from '../src/sys/block.js';
 import { ensureFstypeSupported, fsckNeededByDefault, isBlockType, isClusterSafe, isNetworkType } from '../src/sys/fstypes.js';
@@ -8,13 +8,19 @@ import { carriesDevice, carriesSource, describeEntry, type MountSource } from '.
 import { hasOption, optionsProblem, splitOptions } from '../src/sys/mount-options.js';
 import { mountAt, mountsBelow, readMounts, type MountEntry } from '../src/sys/mountinfo.js';
 import { parseSignalList } from '../src/sys/signal-names.js';
-import { writeAndReadBack } from '../src/sys/status-file.js';
+import { removeStatusFile, writeAndReadBack } from '../src/sys/status-file.js';
 import { unmountBusy, unmountOrder } from '../src/sys/unmount.js';
 import { which } from '../src/sys/which.js';
 
 const TRUE = /^(true|yes|y|1|on|ja)$/i;
 const FALSE = /^(false|no|n|0|off|nein)$/i;
 const blanksAround = (v: string) => (v !== v.trim() ? 'leading or trailing blanks are not allowed' : undefined);
+/** mount(8) would read a device starting with "-" as an option (-v, --fstab=<file>, -oremount); -L/-U/--label=/--uuid= are its own forms. */
+const deviceProblem = (v: string) => blanksAround(v) ?? (v.startsWith('-') && parseDeviceSpec(v).kind !== 'tag' ? 'must not start with "-" (mount would read it as an option); use -L label, -U uuid, LABEL=… or UUID=…' : undefined);
+/** The mount point is matched against mountinfo as text: it must be the plain absolute path the kernel will show. */
+const directoryProblem = (v: string) =>
+  blanksAround(v) ??
+  (!v.startsWith('/') ? 'not an absolute path' : /^\/+$/.test(v) ? '/ cannot be managed in a cluster' : v.split('/').some((c) => c === '.' || c === '..') ? 'must not contain "." or ".." components' : /[\u0000-\u001f\u007f]/.test(v) ? 'must not contain control characters' : undefined);
 
 const params = {
   device: param.string({
@@ -22,18 +28,18 @@ const params = {
     longdesc: `The block device for the filesystem (/dev/drbd0, /dev/disk/by-uuid/…), or "-L label" / "-U uuid" as mount(8) takes them, or an NFS/CIFS export (host:/path, //server/share), or the directory to bind with options=bind.
 Labels and UUIDs are found through /dev/disk/by-label|by-uuid, or blkid where udev does not run.`,
     required: true,
-    check: blanksAround,
+    check: deviceProblem,
   }),
   directory: param.string({
     shortdesc: 'mount point',
     longdesc: 'The mount point for the filesystem (an absolute path; created on start when missing). Blanks inside the path are fine.',
     required: true,
-    check: (v) => blanksAround(v) ?? (!v.startsWith('/') ? 'not an absolute path' : /^\/+$/.test(v) ? '/ cannot be managed in a cluster' : undefined),
+    check: directoryProblem,
   }),
   fstype: param.string({
     shortdesc: 'filesystem type',
     longdesc: 'The type of filesystem to be mounted (ext4, xfs, nfs4, none for bind mounts…). When empty, mount(8) detects it.',
-    check: (v) => (/^[\w.+-]+$/.test(v) ? undefined : 'not a filesystem type name'),
+    check: (v) => (/^\w[\w.+-]*$/.test(v) ? undefined : 'not a filesystem type name'),
   }),
   options: param.string({
     shortdesc: 'options',
@@ -46,7 +52,7 @@ For bind mounts, add "bind" here and set fstype to "none". Options such as "bind
     longdesc: `The prefix to be used for a status file for resource monitoring with depth 20, relative to the mount point.
 The file is <directory>/<prefix><instance>[_<clone>]_<node name>; by default in a separate directory.`,
     default: '.Filesystem_status/',
-    check: (v) => (v.split('/').includes('..') ? '".." would place the status file outside the filesystem' : undefined),
+    check: (v) => (v.split('/').includes('..') ? '".." would place the status file outside the filesystem' : /[\u0000-\u001f\u007f]/.test(v) ? 'must not contain control characters' : undefined),
   }),
   run_fsck: param.select(['auto', 'force', 'no'] as const, {
     shortdesc: 'run_fsck',
@@ -117,13 +123,15 @@ function resource(ctx: FsCtx) {
   const loop = hasOption(options, 'loop');
   const spec = parseDeviceSpec(p.device);
   const source: MountSource = { spec, fstype: p.fstype, bind, loop, knownMajorMinor: spec.kind === 'tag' ? readNote(ctx, spec) : undefined };
-  // Heartbeat's "blockdevice": a local block device is expected behind the mount.
+  // Heartbeat's "blockdevice": a local block device is expected behind the mount. Only paths in
+  // /dev (devtmpfs: local, cannot hang) are looked at; anything else could lie under a hung mount.
   const isDir = (path: string) => {
+    if (!path.startsWith('/dev/')) return true;
     const ds = deviceState(path);
     return ds.state === 'not-block' && ds.what === 'directory';
   };
   const block = !bind && !loop && isBlockType(p.fstype) && (spec.kind === 'tag' || (spec.kind === 'path' && !isDir(spec.path)));
-  const dir = p.directory.replace(/\/+$/, '');
+  const dir = p.directory.replace(/\/+/g, '/').replace(/\/+$/, '');
   const ro = hasOption(options, 'ro');
   return { p, options, bind, loop, spec, source, block, dir, ro, forceUnmount: p.force_unmount === 'safe' ? 'safe' : TRUE.test(p.force_unmount) ? 'true' : 'false' } as const;
 }
@@ -149,28 +157,52 @@ function writeNote(ctx: FsCtx, r: Resource, majorMinor: string): void {
   if (r.spec.kind !== 'tag') return;
   try {
     mkdirSync(ctx.rsctmp, { recursive: true });
-    writeFileSync(notePath(ctx), `${majorMinor} ${r.spec.tag}=${r.spec.value}\n`);
+    writeStateFile(notePath(ctx), `${majorMinor} ${r.spec.tag}=${r.spec.value}\n`);
   } catch (e) {
     ctx.log.warn(`cannot note the device in ${ctx.rsctmp}: ${(e as Error).message}`);
   }
 }
 
 /**
- * The mount point as mountinfo spells it. The configured text first (no file
- * system access: a hung mount cannot hang the monitor); symlinks in the path
- * are resolved only when the text is not found.
+ * The mount point as mountinfo spells it, from text alone: no path is ever
+ * walked, so a hung mount above or below cannot hang any action. When the
+ * configured directory runs through a symbolic link, start (the one action
+ * that must walk it, in bounded child processes) notes where it really is.
  */
-function mountPointOf(dir: string, mounts: MountEntry[]): string {
-  if (mounts.some((m) => m.mountPoint === dir)) return dir;
+const mountPointNote = (ctx: FsCtx) => join(ctx.rsctmp, `ocfkit-Filesystem-${ctx.instance.replace(/[^\w.:-]/g, '_')}.mountpoint`);
+
+function mountPointOf(ctx: FsCtx, dir: string): string {
   try {
-    return realpathSync(dir);
+    const [configured, real] = readFileSync(mountPointNote(ctx), 'utf8').split('\0');
+    if (configured === dir && real?.startsWith('/')) return real;
   } catch {
-    try {
-      return join(realpathSync(dirname(dir)), basename(dir));
-    } catch {
-      return dir;
-    }
+    // no note: the text is the mount point
   }
+  return dir;
+}
+
+/** What `path` is ("directory", "regular file", "block special file"…), or undefined when it does not exist; a bounded child looks. */
+async function fileKind(ctx: FsCtx, path: string): Promise<string | undefined> {
+  const r = await ctx.run('stat', ['-L', '--printf=%F', '--', path], { check: false, timeoutMs: ctx.deadline.bound(5000) });
+  if (r.code === 0) return r.stdout;
+  if (/No such file or directory/.test(r.stderr)) return undefined;
+  throw fail.installed(`cannot look at ${path}: ${r.stderr.trim().replace(/^stat: /, '') || `stat exit ${r.code}`}`);
+}
+
+/** Start: create the mount point and find its real path, each in a child with a time limit. */
+async function prepareMountPoint(ctx: FsCtx, dir: string): Promise<string> {
+  const mk = await ctx.run('mkdir', ['-p', '--', dir], { check: false, timeoutMs: ctx.deadline.bound(10_000) });
+  if (mk.code !== 0) throw fail.installed(`cannot create mount point ${dir}: ${mk.stderr.trim().replace(/^mkdir: /, '') || `mkdir exit ${mk.code}`}`);
+  const rp = await ctx.run('realpath', ['-e', '--', dir], { check: false, timeoutMs: ctx.deadline.bound(10_000) });
+  const real = rp.stdout.replace(/\n$/, '');
+  if (rp.code !== 0 || !real.startsWith('/')) throw fail.installed(`cannot resolve mount point ${dir}: ${rp.stderr.trim() || `realpath exit ${rp.code}`}`);
+  if (real === dir) rmSync(mountPointNote(ctx), { force: true });
+  else {
+    ctx.log.info(`mount point ${dir} is ${real}`);
+    mkdirSync(ctx.rsctmp, { recursive: true });
+    writeStateFile(mountPointNote(ctx), `${dir}\0${real}`);
+  }
+  return real;
 }
 
 /** Running as a clone, and whether this filesystem may be: heartbeat's CLUSTERSAFE rules. */
@@ -228,22 +260,22 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
     if (r.spec.kind === 'tag' && !r.spec.value) throw fail.configured(`device "${r.p.device}" names no ${r.spec.tag.toLowerCase()}`);
     cloneCheck(ctx, r);
     // 5: what this node lacks.
-    for (const tool of ['mount', 'umount', ...(fsckWanted(r) ? ['fsck'] : []), ...(ctx.checkLevel > 0 ? ['dd'] : [])]) {
+    for (const tool of ['mount', 'umount', ...(fsckWanted(r) ? ['fsck'] : []), ...(ctx.checkLevel > 0 ? ['dd'] : []), ...(ctx.checkLevel >= 20 ? ['perl'] : [])]) {
       if (!which(tool, ctx.env.PATH)) throw fail.installed(`${tool} is not installed on this node`);
     }
     await ensureFstypeSupported(ctx, r.p.fstype, ctx.action === 'start');
-    const mounts = readMounts();
-    const mp = mountPointOf(r.dir, mounts);
-    if (!mounts.some((m) => m.mountPoint === mp)) {
-      let st;
-      try {
-        st = statSync(mp, { throwIfNoEntry: false });
-      } catch (e) {
-        throw fail.installed(`${mp} cannot be a mount point: ${(e as Error).message}`);
-      }
-      if (st && !st.isDirectory()) throw fail.installed(`${mp} exists and is not a directory: it cannot be a mount point`);
+    // Paths outside /dev are looked at by validate-all only, each in a bounded child (they may lie
+    // under a hung mount); start checks the mount point with its bounded mkdir.
+    if (ctx.action !== 'validate-all') return;
+    const dirKind = await fileKind(ctx, r.dir);
+    if (dirKind && dirKind !== 'directory') throw fail.installed(`${r.dir} exists and is not a directory: it cannot be a mount point`);
+    if (r.block) await findBlockDevice(ctx, r.spec);
+    else if (r.spec.kind === 'path' && !r.bind && !r.loop && isBlockType(r.p.fstype)) {
+      const kind = await fileKind(ctx, r.spec.path);
+      if (!kind) throw fail.installed(`device ${r.spec.path} does not exist on this node`);
+      if (kind.includes('regular')) throw fail.installed(`${r.spec.path} is not a block device (add "loop" to options to mount an image file)`);
+      if (kind === 'directory') throw fail.installed(`${r.spec.path} is not a block device (add "bind" to options and set fstype=none to bind-mount a directory)`);
     }
-    if (ctx.action === 'validate-all' && r.block) await findBlockDevice(ctx, r.spec);
   },
   actions: {
     start: {
@@ -252,8 +284,14 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
       handler: async (ctx) => {
         const r = resource(ctx);
         ctx.log.info(`Running start for ${r.p.device} on ${r.dir}`);
+        const before = (await mountedHere(ctx, r, readMounts(), mountPointOf(ctx, r.dir)))[0];
+        if (before?.ours) {
+          ctx.log.info(`Filesystem ${mountPointOf(ctx, r.dir)} is already mounted`);
+          writeNote(ctx, r, before.entry.majorMinor);
+          return OCF.SUCCESS;
+        }
+        const mp = await prepareMountPoint(ctx, r.dir);
         const mounts = readMounts();
-        const mp = mountPointOf(r.dir, mounts);
         const top = (await mountedHere(ctx, r, mounts, mp))[0];
         if (top?.ours) {
           ctx.log.info(`Filesystem ${mp} is already mounted`);
@@ -279,13 +317,8 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
           source = `${r.spec.tag}=${r.spec.value}`;
         }
 
-        try {
-          mkdirSync(mp, { recursive: true });
-        } catch (e) {
-          throw fail.installed(`cannot create mount point ${mp}: ${(e as Error).message}`);
-        }
-        const args = [...(r.p.fstype && r.p.fstype !== 'none' ? ['-t', r.p.fstype] : []), ...(r.p.options ? ['-o', r.p.options] : []), source, mp];
-        const res = await ctx.run('mount', args, { check: false, timeoutMs: ioTimeout(ctx) });
+        const args = [...(r.p.fstype && r.p.fstype !== 'none' ? ['-t', r.p.fstype] : []), ...(r.p.options ? ['-o', r.p.options] : []), '--', source, mp];
+        const res = await ctx.run('mount', args, { check: false, timeoutMs: ioTimeout(ctx), mayOutliveStop: true });
         if (res.code !== 0) throw fail.generic(`cannot mount ${source} on ${mp}: ${res.stderr.trim().replace(/^mount: /, '').replace(/\s*\n\s*/g, ' / ') || `mount exit ${res.code}`}`);
         const now = (await mountedHere(ctx, r, readMounts(), mp))[0];
         if (!now?.ours) throw fail.generic(`mount ${source} on ${mp} reported success, but ${now ? describeEntry(now.entry) : 'nothing'} is mounted there`);
@@ -302,7 +335,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
         const r = resource(ctx);
         ctx.log.info(`Running stop for ${r.p.device} on ${r.dir}`);
         let mounts = readMounts();
-        const mp = mountPointOf(r.dir, mounts);
+        const mp = mountPointOf(ctx, r.dir);
         const here = await mountedHere(ctx, r, mounts, mp);
         const oursAt = here.findIndex((h) => h.ours);
         if (oursAt < 0) {
@@ -315,9 +348,8 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
         const main = here[0]!.entry;
 
         if (ctx.checkLevel === 20) {
-          const file = statusFile(ctx, r, mp);
-          const rm = await ctx.run('rm', ['-f', file], { check: false, timeoutMs: ctx.deadline.bound(5000) }).catch(() => undefined);
-          if (rm?.code !== 0) ctx.log.warn(`failed to remove status file ${file}`);
+          const problem = await removeStatusFile(ctx.run, mp, statusFile(ctx, r), ctx.deadline.bound(5000)).catch((e: Error) => e.message);
+          if (problem) ctx.log.warn(`failed to remove status file ${mp}/${statusFile(ctx, r)}: ${problem}`);
         }
 
         const policy = {
@@ -336,6 +368,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
         if (mounts.some((m) => m.id === main.id)) throw fail.generic(`${mp} is still mounted`);
         if (r.block) await flushBuffers(ctx, main.source);
         rmSync(notePath(ctx), { force: true });
+        rmSync(mountPointNote(ctx), { force: true });
         return OCF.SUCCESS;
       },
     },
@@ -346,7 +379,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
       handler: async (ctx) => {
         const r = resource(ctx);
         const mounts = readMounts();
-        const mp = mountPointOf(r.dir, mounts);
+        const mp = mountPointOf(ctx, r.dir);
         const top = (await mountedHere(ctx, r, mounts, mp))[0];
         if (!top) return OCF.NOT_RUNNING;
         if (!top.ours) {
@@ -362,7 +395,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
             return OCF.SUCCESS;
           case 10: {
             const device = top.entry.source;
-            if (deviceState(device).state !== 'block') {
+            if (!device.startsWith('/dev/') || deviceState(device).state !== 'block') {
               ctx.log.info(`${device} is not a block device: monitor depth 10 does nothing`);
               return OCF.SUCCESS;
             }
@@ -371,7 +404,7 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
           }
           case 20: {
             const token = `${ctx.instance} ${hostname()} ${process.pid} ${Date.now()}\n`;
-            await writeAndReadBack(ctx.run, statusFile(ctx, r, mp), token, r.block, ioTimeout(ctx));
+            await writeAndReadBack(ctx.run, mp, statusFile(ctx, r), token, r.block, ioTimeout(ctx));
             return OCF.SUCCESS;
           }
           default:
@@ -382,8 +415,16 @@ Stop unmounts nested mounts and bind mounts of the same device first. Busy mount
   },
 });
 
-/** <directory>/<statusfile_prefix><instance>[_<clone>]_<node>, as ocf:heartbeat:Filesystem names it. */
-function statusFile(ctx: FsCtx, r: Resource, mp: string): string {
-  const suffix = `${ctx.instance}${ctx.meta.clone !== undefined ? `_${ctx.meta.clone}` : ''}_${hostname()}`;
-  return `${mp}/${r.p.statusfile_prefix}${suffix}`;
+/** <statusfile_prefix><instance>[_<clone>]_<node> below the mount point, as ocf:heartbeat:Filesystem names it. */
+function statusFile(ctx: FsCtx, r: Resource): string {
+  const suffix = `${ctx.instance}${ctx.meta.clone !== undefined ? `_${ctx.meta.clone}` : ''}_${hostname()}`.replace(/\//g, '_');
+  return `${r.p.statusfile_prefix}${suffix}`;
+}
+
+/** A file in HA_RSCTMP, written to an exclusive temporary name and renamed: rename(2) replaces a link, never writes through it. */
+function writeStateFile(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, text, { flag: 'wx', mode: 0o600 });
+  renameSync(tmp, path);
 }

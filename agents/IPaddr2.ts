@@ -13,11 +13,15 @@ const ipProblem = (v: string) => {
   return bad ? `${ip.text} ${bad}` : undefined;
 };
 const netmaskProblem = (v: string) => (/^\d{1,3}$/.test(v.trim()) || dottedQuadToPrefix(v.trim()) !== undefined ? undefined : 'not a prefix length (e.g. 24) or netmask');
+/** ip-address(8) lifetimes are 32-bit seconds; 4294967295 itself means forever. */
+const MAX_LIFETIME = 4_294_967_294;
+const preferredLftProblem = (v: string) =>
+  v === 'forever' ? undefined : !/^\d+$/.test(v) ? 'must be "forever" or a number of seconds' : Number(v) > MAX_LIFETIME ? `must be "forever" or 0-${MAX_LIFETIME} seconds` : undefined;
 const LABEL = /^[A-Za-z0-9_.-]+$/;
 const labelProblem = (v: string) => (LABEL.test(v) ? undefined : 'only letters, digits, "_", "." and "-" are allowed');
 const nicProblem = (v: string) => {
   const [name, label] = splitNic(v);
-  const bad = interfaceNameProblem(name);
+  const bad = interfaceNameProblem(name) ?? (name.startsWith('-') ? 'starts with "-" (tools would read it as an option)' : undefined);
   if (bad) return `interface name ${bad}`;
   return label === undefined ? undefined : labelProblem(label);
 };
@@ -66,18 +70,21 @@ A label given in nic (eth0:label, deprecated) takes precedence.`,
     longdesc: 'Milliseconds between two unsolicited ARP (IPv4) or NA (IPv6) announcements. send_arp and send_ua honour it exactly; iputils arping counts whole seconds (at least 1).',
     default: 200,
     min: 1,
+    max: 60_000,
   }),
   arp_count: param.integer({
     shortdesc: 'ARP/NA packet count sent during initialization',
     longdesc: 'How many unsolicited ARP rounds (IPv4: an ARP request and an ARP reply each) or neighbour advertisements (IPv6) to send when the address is started.',
     default: 5,
     min: 1,
+    max: 1000,
   }),
   arp_count_refresh: param.integer({
     shortdesc: 'ARP packet count sent during monitoring',
     longdesc: 'IPv4 only: how many unsolicited ARP rounds to send on every recurring monitor, to repair ARP caches left stale by a split brain. 0 sends none.',
     default: 0,
     min: 0,
+    max: 1000,
   }),
   arp_bg: param.boolean({
     shortdesc: 'ARP/NA from background',
@@ -107,7 +114,7 @@ A background announcer never outlives the deadline of the operation that started
     shortdesc: 'IPv6 preferred lifetime',
     longdesc: 'IPv6 only: the preferred lifetime of the address, "forever" or seconds (RFC 4862 section 5.5.4). 0 keeps the address from being chosen as a source address.',
     default: 'forever',
-    check: (v) => (/^(forever|\d+)$/.test(v) ? undefined : 'must be "forever" or a number of seconds'),
+    check: preferredLftProblem,
   }),
   flush_routes: param.boolean({
     shortdesc: 'Flush kernel routing table on stop',
@@ -242,7 +249,7 @@ async function bringLinkUp(ctx: C, nic: string): Promise<void> {
 
 async function ipv4Collision(ctx: C, t: Target): Promise<boolean> {
   // arping -D exits 1 when somebody answered for the address.
-  const r = await ctx.run('arping', ['-q', '-c', '2', '-w', '3', '-D', '-I', t.nic, t.ip.text], { check: false, timeoutMs: 5000 });
+  const r = await ctx.run('arping', ['-q', '-c', '2', '-w', '3', '-D', '-I', t.nic, '--', t.ip.text], { check: false, timeoutMs: 5000 });
   return r.code === 1;
 }
 

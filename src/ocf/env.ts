@@ -62,10 +62,27 @@ function peers(env: NodeJS.ProcessEnv, ...names: string[]): NotifyPeers {
   return { uname: [], resource: [] };
 }
 
+/** setTimeout's largest delay (2^31-1 ms, ~24.8 days): longer operation timeouts are clamped to it. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * OCF_RESKEY_CRM_meta_timeout in ms. Unusable values (0, negative, not a
+ * number) give undefined, so the action's default applies, and a warning;
+ * values beyond what a timer can wait are clamped.
+ */
+export function readTimeout(raw: string | undefined): { timeoutMs?: number; warning?: string } {
+  if (raw === undefined) return {};
+  const shown = JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
+  const n = /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0) return { warning: `OCF_RESKEY_CRM_meta_timeout=${shown} is not a usable timeout in ms: using the action's default` };
+  if (n > MAX_TIMEOUT_MS) return { timeoutMs: MAX_TIMEOUT_MS, warning: `OCF_RESKEY_CRM_meta_timeout=${shown} is too large: using ${MAX_TIMEOUT_MS} ms` };
+  return { timeoutMs: n };
+}
+
 export function readCrmMeta(env: NodeJS.ProcessEnv): CrmMeta {
   const type = meta(env, 'notify_type');
   return {
-    timeoutMs: int(meta(env, 'timeout')),
+    timeoutMs: readTimeout(meta(env, 'timeout')).timeoutMs,
     intervalMs: int(meta(env, 'interval')) ?? 0,
     notify: isTrue(meta(env, 'notify')),
     cloneMax: int(meta(env, 'clone_max')),
@@ -98,10 +115,14 @@ export interface OcfEnv {
   /** HA_RSCTMP: per-boot state directory (tmpfs), as resource-agents defines it. */
   rsctmp: string;
   meta: CrmMeta;
+  /** Problems with what Pacemaker passed, for the log (the agent goes on with defaults). */
+  warnings: string[];
 }
 
 export function readOcfEnv(agent: string, env: NodeJS.ProcessEnv): OcfEnv {
+  const timeoutWarning = readTimeout(meta(env, 'timeout')).warning;
   return {
+    warnings: timeoutWarning ? [timeoutWarning] : [],
     instance: env.OCF_RESOURCE_INSTANCE || agent,
     checkLevel: int(env.OCF_CHECK_LEVEL) ?? 0,
     rsctmp: env.HA_RSCTMP || '/run/resource-agents',

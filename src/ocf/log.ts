@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { defuseReasonPrefix } from './exit-reason.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
 
@@ -14,6 +15,9 @@ export interface Logger {
   error(msg: string): void;
   crit(msg: string): void;
 }
+
+/** Longest message text logged; syslog drops or splits longer lines anyway. */
+const MAX_LOG_MESSAGE = 4096;
 
 const isOff = (v: string | undefined) => v === undefined || v === '' || /^(0|false|no|off)$/i.test(v);
 
@@ -44,8 +48,11 @@ export function createLogger(agent: string, instance: string, env: NodeJS.Proces
     }
   };
 
-  const emit = (level: LogLevel, msg: string) => {
+  const emit = (level: LogLevel, raw: string) => {
     if (level === 'debug' && !debugOn) return;
+    // One line each, bounded: a parameter value can be anything (100k characters, newlines).
+    const flat = defuseReasonPrefix(raw.replace(/\s*\n\s*/g, ' '));
+    const msg = flat.length > MAX_LOG_MESSAGE ? `${flat.slice(0, MAX_LOG_MESSAGE)}… (${flat.length - MAX_LOG_MESSAGE} more characters)` : flat;
     const text = `${LABEL[level]}: ${msg}`;
     stderr(`${tag}: ${text}\n`);
     if (facility) {

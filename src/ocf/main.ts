@@ -5,7 +5,9 @@ import { OCF, OcfError, ocfCodeName } from './exit-codes.js';
 import { createLogger, type Logger } from './log.js';
 import { metaDataOf } from './metadata-provider.js';
 import { parseParams } from './params.js';
-import { createRunner } from './run.js';
+import { clearPending, groupMembers, readPending, signalGroup } from './process-groups.js';
+import { createRunner, type Runner } from './run.js';
+import { capExitReason } from './exit-reason.js';
 
 export interface Io {
   stdout(s: string): void;
@@ -25,6 +27,8 @@ function defaultTimeoutMs(decl: AgentDecl, action: string): number {
   return (a?.timeout ?? 20) * 1000;
 }
 
+const isUnconfigured = (err: OcfError) => err.code === OCF.ERR_CONFIGURED || err.code === OCF.ERR_INSTALLED || err.code === OCF.ERR_ARGS;
+
 /**
  * The OCF rules that keep a cluster safe, applied to every error before it
  * leaves the agent:
@@ -32,9 +36,11 @@ function defaultTimeoutMs(decl: AgentDecl, action: string): number {
  *   cannot be configured or installed here: it cannot be running either;
  * - a stop with parameters that do not validate succeeds: such a resource
  *   could never have been started, and a failed stop gets the node fenced.
+ * A stop whose action fails for want of configuration or installation is
+ * handled by stopProvenStopped (it needs the agent's own monitor).
  */
 function applySafetyRules(err: OcfError, action: string, isProbe: boolean, log: Logger, stage: 'parameters' | 'validation' | 'action'): OcfError | number {
-  const unconfigured = err.code === OCF.ERR_CONFIGURED || err.code === OCF.ERR_INSTALLED || err.code === OCF.ERR_ARGS;
+  const unconfigured = isUnconfigured(err);
   if (isProbe && unconfigured) {
     log.info(`probe: ${err.reason}: reporting not running`);
     return OCF.NOT_RUNNING;
@@ -45,6 +51,54 @@ function applySafetyRules(err: OcfError, action: string, isProbe: boolean, log: 
   }
   return err;
 }
+
+/**
+ * A stop that fails in its action for want of configuration or installation
+ * (5, 6: a tool that cannot run here…) succeeds only when the agent's own
+ * monitor, run as a probe, answers "not running" by itself: the resource is
+ * then certainly not active here. Any other answer, or an error (the monitor
+ * needs the missing tool too), keeps the stop's error: "not sure" is never
+ * reported as stopped.
+ */
+async function stopProvenStopped(decl: AgentDecl, ctx: Ctx<unknown>, err: OcfError): Promise<boolean> {
+  const monitor = decl.actions.monitor;
+  if (!monitor || !isUnconfigured(err)) return false;
+  try {
+    const code = (await monitor.handler({ ...ctx, action: 'monitor', isProbe: true, checkLevel: 0 } as never)) ?? OCF.SUCCESS;
+    return code === OCF.NOT_RUNNING;
+  } catch (e) {
+    return e instanceof OcfError && e.code === OCF.NOT_RUNNING;
+  }
+}
+
+/**
+ * Commands that an earlier operation of this instance gave up on while their
+ * process group was still alive (uninterruptible sleep): a mount that may
+ * still complete. Stop kills them again and waits (within its deadline);
+ * while any is alive it cannot report success.
+ */
+async function settleEarlierCommands(pendingFile: string, deadline: Deadline, log: Logger, runner: Runner): Promise<void> {
+  const groups = [...readPending(pendingFile), ...(runner.abandoned ?? [])];
+  if (!groups.length) return;
+  const alive = () => groups.filter((g) => groupMembers(g.pgid).length > 0);
+  for (const g of alive()) {
+    log.warn(`process group ${g.pgid} (${g.command}) started by an earlier operation is still alive: killing it`);
+    signalGroup(g.pgid, 'SIGKILL');
+  }
+  const left = await deadline
+    .until('waiting for earlier commands to end', () => (alive().length ? false : true), { intervalMs: 100 })
+    .then(() => [])
+    .catch(() => alive());
+  if (left.length) {
+    throw new OcfError(
+      OCF.ERR_GENERIC,
+      `${left.map((g) => `${g.command} (process group ${g.pgid})`).join(', ')} still running after SIGKILL (uninterruptible sleep): it may still complete, stop cannot report success`,
+    );
+  }
+  clearPending(pendingFile);
+}
+
+const pendingFileOf = (rsctmp: string, agent: string, instance: string) => `${rsctmp}/ocfkit-${agent}-${instance.replace(/[^\w.:-]/g, '_')}.pending`;
 
 /** Runs one OCF action of `decl` and returns its exit code. Never throws. */
 export async function runAgentAction(decl: AgentDecl, action: string | undefined, env: NodeJS.ProcessEnv, io: Io = processIo): Promise<number> {
@@ -59,7 +113,8 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
 
   const ocfEnv = readOcfEnv(decl.name, env);
   const log = createLogger(decl.name, ocfEnv.instance, env, io.stderr);
-  const exitReason = (reason: string) => io.stderr(`ocf-exit-reason:${reason.replace(/\s*\n\s*/g, ' ')}\n`);
+  const exitReason = (reason: string) => io.stderr(`ocf-exit-reason:${capExitReason(reason)}\n`);
+  for (const w of ocfEnv.warnings) log.warn(w);
 
   if (action === undefined) {
     io.stderr(usage(decl));
@@ -74,6 +129,7 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
 
   const isProbe = action === 'monitor' && ocfEnv.meta.intervalMs === 0;
   const deadline = new Deadline(ocfEnv.meta.timeoutMs ?? defaultTimeoutMs(decl, action));
+  const pendingFile = pendingFileOf(ocfEnv.rsctmp, decl.name, ocfEnv.instance);
   const finish = (result: OcfError | number): number => {
     if (typeof result === 'number') return result;
     // "Not running" is the expected answer of a probe, not something for crm_mon to show.
@@ -106,7 +162,7 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
       isProbe,
       deadline,
       log,
-      run: createRunner(deadline, log, env),
+      run: createRunner(deadline, log, env, { pendingFile: action === 'validate-all' || action === 'meta-data' ? undefined : pendingFile }),
       env,
       exitReason,
     };
@@ -122,11 +178,18 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
   if (action === 'validate-all') return OCF.SUCCESS;
 
   try {
+    if (action === 'stop') await settleEarlierCommands(pendingFile, deadline, log, ctx.run);
     const code = (await actionDecl!.handler(ctx as never)) ?? OCF.SUCCESS;
+    if (action === 'stop' && code === OCF.SUCCESS) await settleEarlierCommands(pendingFile, deadline, log, ctx.run);
     log.debug(`${action}: ${ocfCodeName(code)}`);
     return code;
   } catch (e) {
-    return finish(applySafetyRules(asOcfError(e), action, isProbe, log, 'action'));
+    const err = asOcfError(e);
+    if (action === 'stop' && (await stopProvenStopped(decl, ctx, err).catch(() => false))) {
+      log.warn(`stop: ${err.reason}; the monitor finds the resource not running here: nothing to stop`);
+      return OCF.SUCCESS;
+    }
+    return finish(applySafetyRules(err, action, isProbe, log, 'action'));
   }
 }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Deadline } from './deadline.js';
 import { OcfError, OCF } from './exit-codes.js';
 import type { Logger } from './log.js';
+import { groupMembers, recordPending, signalGroup } from './process-groups.js';
 
 export interface RunOptions {
   /** This command's own limit (ms); never more than what is left of the op deadline. */
@@ -11,9 +12,17 @@ export interface RunOptions {
   /** false: a non-zero exit is returned, not thrown. */
   check?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Added to the environment (the agent's, or `env`). */
+  addEnv?: Record<string, string>;
   cwd?: string;
   /** What kind of failure a non-zero exit is (default: generic error 1). */
   failCode?: number;
+  /**
+   * The command changes what a stop must undo (mount): if its process group
+   * survives the kill at the deadline (uninterruptible sleep), it is recorded
+   * and the next stop waits for it instead of reporting success.
+   */
+  mayOutliveStop?: boolean;
 }
 
 export interface RunResult {
@@ -39,6 +48,8 @@ export function describeCommand(cmd: string, args: readonly string[]): string {
 }
 
 const GRACE_MS = 1000;
+/** setTimeout's largest delay (2^31-1 ms); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** After SIGKILL: how long to wait for the child before giving up on it. */
 const ABANDON_MS = 500;
 
@@ -49,16 +60,28 @@ const logged = (e: OcfError) => {
 
 export interface Runner {
   (cmd: string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Process groups of commands this runner gave up on while members were still alive. */
+  readonly abandoned?: ReadonlyArray<{ pgid: number; command: string }>;
 }
+
+export interface RunnerOptions {
+  /** Where abandoned process groups are recorded for the next operation (see process-groups.ts). */
+  pendingFile?: string;
+}
+
+/** How often a process group is looked at while waiting for it to empty. */
+const GROUP_POLL_MS = 50;
 
 /**
  * The one way agents run programs: an argument array (never a shell), output
- * captured, bounded by the op deadline. A command still running at its bound
- * gets SIGTERM, then SIGKILL a second later, and the op fails with a reason
- * that names it.
+ * captured, bounded by the op deadline. Each command leads its own process
+ * group; a command still running at its bound gets SIGTERM, then SIGKILL a
+ * second later, both sent to the whole group (what it forked goes too), and
+ * the op fails with a reason that names it.
  */
-export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.ProcessEnv): Runner {
-  return async (cmd, args, opts = {}) => {
+export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.ProcessEnv, runnerOpts: RunnerOptions = {}): Runner {
+  const abandoned: Array<{ pgid: number; command: string }> = [];
+  const runner = async (cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> => {
     const command = describeCommand(cmd, args);
     // Killing takes up to GRACE_MS + ABANDON_MS more: keep that inside the deadline too.
     const remaining = deadline.remaining();
@@ -66,12 +89,15 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
     const ownLimit = opts.timeoutMs !== undefined && opts.timeoutMs <= byDeadline;
     const limit = ownLimit ? opts.timeoutMs! : Math.floor(byDeadline);
     if (limit <= 0) throw deadline.timeout(`not starting ${command}`);
-    const env = { ...(opts.env ?? baseEnv) };
+    const env = { ...(opts.env ?? baseEnv), ...opts.addEnv };
     env.PATH = agentPath(env.PATH);
     log.debug(`running: ${command}`);
 
+    let pgid: number | undefined;
     const result = await new Promise<RunResult>((resolve, reject) => {
-      const child = spawn(cmd, [...args], { env, cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      // detached: the child leads a new process group (setsid-free: it keeps our session).
+      const child = spawn(cmd, [...args], { env, cwd: opts.cwd, detached: true, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      pgid = child.pid;
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
@@ -86,9 +112,11 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
       };
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill('SIGTERM');
+        if (pgid) signalGroup(pgid, 'SIGTERM');
+        else child.kill('SIGTERM');
         killer = setTimeout(() => {
-          child.kill('SIGKILL');
+          if (pgid) signalGroup(pgid, 'SIGKILL');
+          else child.kill('SIGKILL');
           // A child in uninterruptible sleep (I/O on a hung device or server) outlives SIGKILL
           // until its I/O ends: stop waiting for it, so the agent reports instead of hanging too.
           abandon = setTimeout(() => {
@@ -100,7 +128,7 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
             resolve({ command, code: null, signal: null, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), timedOut });
           }, ABANDON_MS);
         }, GRACE_MS);
-      }, limit);
+      }, Math.min(limit, MAX_TIMER_MS));
       child.stdout?.on('data', (b: Buffer) => out.push(b));
       child.stderr?.on('data', (b: Buffer) => err.push(b));
       child.on('error', (e: NodeJS.ErrnoException) => {
@@ -121,6 +149,7 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
       }
     });
 
+    if (result.timedOut && pgid) await endGroup(pgid, command, result.code === null && result.signal === null ? 0 : ABANDON_MS, opts.mayOutliveStop === true);
     if (result.timedOut) {
       const reason = `${command}: killed after ${Math.round(limit / 100) / 10}s (${ownLimit ? 'its time limit' : 'operation deadline'})`;
       log.error(reason);
@@ -138,4 +167,35 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
     }
     return result;
   };
+
+  /**
+   * After a timeout: SIGKILL whatever is left of the group (members that
+   * ignored SIGTERM, or that the leader's death left behind) and wait briefly
+   * for it to empty. Members that stay (uninterruptible sleep) are recorded:
+   * they may still finish what they were doing, e.g. a mount.
+   */
+  async function endGroup(pgid: number, command: string, waitMs: number, record: boolean): Promise<void> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const left = groupMembers(pgid);
+      if (!left.length) return;
+      signalGroup(pgid, 'SIGKILL');
+      if (Date.now() >= until) {
+        log.warn(`${command}: processes ${left.join(', ')} of its group survive SIGKILL (uninterruptible sleep)`);
+        if (!record) return;
+        abandoned.push({ pgid, command });
+        if (runnerOpts.pendingFile) {
+          try {
+            recordPending(runnerOpts.pendingFile, { pgid, command });
+          } catch (e) {
+            log.warn(`cannot record process group ${pgid} in ${runnerOpts.pendingFile}: ${(e as Error).message}`);
+          }
+        }
+        return;
+      }
+      await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
+    }
+  }
+
+  return Object.assign(runner, { abandoned });
 }

@@ -140,7 +140,7 @@ export async function resolveTag(run: Runner, tag: 'LABEL' | 'UUID', value: stri
     while (next < names.length) {
       const name = names[next++]!;
       try {
-        const r = await run('blkid', ['-c', '/dev/null', '-p', '-s', tag, '-o', 'value', `/dev/${name}`], { check: false, timeoutMs: perDevice });
+        const r = await run('blkid', ['-c', '/dev/null', '-p', '-s', tag, '-o', 'value', '--', `/dev/${name}`], { check: false, timeoutMs: perDevice });
         if (r.code === 0 && r.stdout.trim() === value) found.push(name);
       } catch (e) {
         log?.warn(`cannot probe /dev/${name} for ${tag}=${value}: ${(e as Error).message}`);
@@ -202,6 +202,7 @@ export async function findBlockDevice(ops: Ops, spec: DeviceSpec): Promise<Devic
  * 2 when a reboot is advised, 4 and up when errors are left or it failed: 1.
  */
 export async function runFsck(ops: Ops, device: string, fstype: string | undefined, timeoutMs: number): Promise<void> {
+  if (!device.startsWith('/')) throw fail.configured(`fsck: ${device} is not a device path`);
   ops.log.info(`starting filesystem check on ${device}`);
   const res = await ops.run('fsck', [...(fstype ? ['-t', fstype] : []), '-p', device], { check: false, timeoutMs });
   for (const line of `${res.stdout}\n${res.stderr}`.split('\n').filter((l) => l.trim())) ops.log.info(`fsck: ${line.trim()}`);

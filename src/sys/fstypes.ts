@@ -67,7 +67,7 @@ export async function ensureFstypeSupported(ops: Ops, fstype: string | undefined
   const k = kernelFstype(fstype);
   if (kernelSupports(k) || mountHelper(fstype)) return;
   if (which('modprobe', ops.env.PATH)) {
-    const r = await ops.run('modprobe', load ? ['-q', k] : ['-n', '-q', k], { check: false, timeoutMs: 10_000 });
+    const r = await ops.run('modprobe', load ? ['-q', '--', k] : ['-n', '-q', '--', k], { check: false, timeoutMs: 10_000 });
     if (r.code === 0 && (!load || kernelSupports(k))) return;
     if (r.code === 0) {
       // A freshly loaded module may need a moment to register.

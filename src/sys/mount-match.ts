@@ -1,4 +1,5 @@
 import { readFileSync, realpathSync } from 'node:fs';
+import { normalize } from 'node:path';
 import type { Runner } from '../ocf/run.js';
 import { deviceState, udevEncode, type DeviceSpec } from './block.js';
 import { sameFstype } from './fstypes.js';
@@ -16,16 +17,18 @@ export interface MountSource {
   knownMajorMinor?: string;
 }
 
-const real = (p: string) => {
+/** A mount source as a path in /dev, symlinks resolved (device nodes live on devtmpfs: local, never hung). Other paths are never walked. */
+const realSource = (source: string) => {
+  if (!source.startsWith('/dev/')) return source;
   try {
-    return realpathSync(p);
+    return realpathSync(source);
   } catch {
-    return p;
+    return source;
   }
 };
 
-/** A mount source as a path in /dev, symlinks resolved (device nodes live on devtmpfs: local). */
-const realSource = (source: string) => (source.startsWith('/dev/') ? real(source) : source);
+/** A bind or image source as text: a path outside /dev may lie under a hung mount, so it is never resolved. */
+const asText = (p: string) => normalize(p).replace(/(?<=.)\/+$/, '');
 
 const trimSlashes = (s: string) => s.replace(/(?<=.)\/+$/, '');
 
@@ -42,6 +45,7 @@ function loopBackingFile(source: string): string | undefined {
 
 /** The mount entry carries this block device: same device number, or the same node after symlinks. */
 export function carriesDevice(entry: MountEntry, devicePath: string): boolean {
+  if (!devicePath.startsWith('/dev/')) return entry.source === devicePath;
   const ds = deviceState(devicePath);
   if (ds.state === 'block') return entry.majorMinor === ds.majorMinor || realSource(entry.source) === ds.realPath;
   return entry.source === devicePath || realSource(entry.source) === devicePath;
@@ -49,18 +53,18 @@ export function carriesDevice(entry: MountEntry, devicePath: string): boolean {
 
 /**
  * Whether `entry` (from mountinfo) is this source mounted. Reads only
- * /dev, /sys and the mount table, except: a bind source is resolved with
- * realpath (it is a directory the admin named), and a LABEL/UUID without
- * udev's /dev/disk links is read from the mounted device with blkid (bounded).
+ * /dev, /sys and the mount table (bind and image sources are compared as
+ * text), except that a LABEL/UUID without udev's /dev/disk links is read
+ * from the mounted device with blkid (bounded).
  */
 export async function carriesSource(entry: MountEntry, s: MountSource, mounts: MountEntry[], run: Runner, timeoutMs: number): Promise<boolean> {
   const spec = s.spec;
   if (s.bind) {
     if (spec.kind !== 'path') return false;
-    const src = mountOfPath(real(spec.path), mounts);
+    const src = mountOfPath(asText(spec.path), mounts);
     return !src || entry.majorMinor === src.majorMinor;
   }
-  if (s.loop && spec.kind === 'path') return loopBackingFile(entry.source) === real(spec.path) || entry.source === spec.path;
+  if (s.loop && spec.kind === 'path') return loopBackingFile(entry.source) === asText(spec.path) || entry.source === spec.path;
   switch (spec.kind) {
     case 'path':
       return carriesDevice(entry, spec.path);
@@ -70,7 +74,7 @@ export async function carriesSource(entry: MountEntry, s: MountSource, mounts: M
       if (ds.state === 'block') return carriesDevice(entry, link);
       if (s.knownMajorMinor === entry.majorMinor) return true;
       if (!entry.source.startsWith('/dev/')) return false;
-      const r = await run('blkid', ['-c', '/dev/null', '-s', spec.tag, '-o', 'value', entry.source], { check: false, timeoutMs });
+      const r = await run('blkid', ['-c', '/dev/null', '-s', spec.tag, '-o', 'value', '--', entry.source], { check: false, timeoutMs });
       return r.code === 0 && r.stdout.trim() === spec.value;
     }
     case 'network': {

@@ -27,7 +27,7 @@ const stillMounted = (m: MountEntry) => readMounts().some((e) => e.id === m.id);
  */
 async function tryUmount(ctx: Ops, m: MountEntry, extra: string[], limitMs: number): Promise<{ gone: boolean; why: string }> {
   if (!stillMounted(m)) return { gone: true, why: '' };
-  const r = await ctx.run('umount', [...extra, '-c', m.mountPoint], { check: false, timeoutMs: Math.max(1, limitMs) });
+  const r = await ctx.run('umount', [...extra, '-c', '--', m.mountPoint], { check: false, timeoutMs: Math.max(1, limitMs) });
   if (!stillMounted(m)) return { gone: true, why: '' };
   return { gone: false, why: r.stderr.trim().replace(/^umount: /, '') || `umount exit ${r.code}` };
 }

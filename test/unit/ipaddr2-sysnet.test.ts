@@ -216,14 +216,14 @@ describe('announcement commands', () => {
 
   it('send_arp: request+reply pairs, interval in ms, the device MAC', () => {
     expect(senderCommands(a, { name: 'send_arp', path: '/usr/libexec/heartbeat/send_arp' })).toEqual([
-      { cmd: '/usr/libexec/heartbeat/send_arp', args: ['-i', '200', '-r', '5', 'eth0', '192.0.2.10', 'auto', 'not_used', 'not_used'] },
+      { cmd: '/usr/libexec/heartbeat/send_arp', args: ['-i', '200', '-r', '5', '--', 'eth0', '192.0.2.10', 'auto', 'not_used', 'not_used'] },
     ]);
   });
 
   it('iputils arping: -U (requests) and -A (replies), whole seconds', () => {
     expect(senderCommands({ ...a, intervalMs: 2400 }, { name: 'iputils_arping', path: '/usr/sbin/arping' })).toEqual([
-      { cmd: '/usr/sbin/arping', args: ['-q', '-U', '-c', '5', '-i', '2', '-I', 'eth0', '192.0.2.10'] },
-      { cmd: '/usr/sbin/arping', args: ['-q', '-A', '-c', '5', '-i', '2', '-I', 'eth0', '192.0.2.10'] },
+      { cmd: '/usr/sbin/arping', args: ['-q', '-U', '-c', '5', '-i', '2', '-I', 'eth0', '--', '192.0.2.10'] },
+      { cmd: '/usr/sbin/arping', args: ['-q', '-A', '-c', '5', '-i', '2', '-I', 'eth0', '--', '192.0.2.10'] },
     ]);
     expect(arpingSeconds(200)).toBe(1);
     expect(arpingSeconds(1499)).toBe(1);
@@ -232,7 +232,7 @@ describe('announcement commands', () => {
 
   it('send_ua: address, prefix, interface', () => {
     expect(senderCommands({ ...a, family: 6, ip: '2001:db8::10', prefix: 64, count: 3 }, { name: 'send_ua', path: '/x/send_ua' })).toEqual([
-      { cmd: '/x/send_ua', args: ['-i', '200', '-c', '3', '2001:db8::10', '64', 'eth0'] },
+      { cmd: '/x/send_ua', args: ['-i', '200', '-c', '3', '--', '2001:db8::10', '64', 'eth0'] },
     ]);
   });
 });

@@ -68,13 +68,13 @@ export function senderCommands(a: Announcement, sender: Sender): SenderCommand[]
   switch (sender.name) {
     case 'send_arp':
       // send_arp ignores its last two arguments (broadcast, netmask); "auto" = the device's MAC.
-      return [{ cmd: sender.path, args: ['-i', String(a.intervalMs), '-r', count, a.nic, a.ip, 'auto', 'not_used', 'not_used'] }];
+      return [{ cmd: sender.path, args: ['-i', String(a.intervalMs), '-r', count, '--', a.nic, a.ip, 'auto', 'not_used', 'not_used'] }];
     case 'iputils_arping': {
       const seconds = String(arpingSeconds(a.intervalMs));
-      return ['-U', '-A'].map((mode) => ({ cmd: sender.path, args: ['-q', mode, '-c', count, '-i', seconds, '-I', a.nic, a.ip] }));
+      return ['-U', '-A'].map((mode) => ({ cmd: sender.path, args: ['-q', mode, '-c', count, '-i', seconds, '-I', a.nic, '--', a.ip] }));
     }
     case 'send_ua':
-      return [{ cmd: sender.path, args: ['-i', String(a.intervalMs), '-c', count, a.ip, String(a.prefix), a.nic] }];
+      return [{ cmd: sender.path, args: ['-i', String(a.intervalMs), '-c', count, '--', a.ip, String(a.prefix), a.nic] }];
   }
 }
 

@@ -79,8 +79,10 @@ export function readPidFile(path: string): PidFileContent | undefined {
 
 export function writePidFile(path: string, key: string, processes: BackgroundProcess[]): void {
   mkdirSync(dirname(path), { recursive: true });
+  // An exclusive temporary name: a link planted there is removed, never written through; rename replaces a link.
   const tmp = `${path}.${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify({ key, processes } satisfies PidFileContent)}\n`);
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, `${JSON.stringify({ key, processes } satisfies PidFileContent)}\n`, { flag: 'wx', mode: 0o600 });
   renameSync(tmp, path);
 }
 
