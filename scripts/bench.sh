@@ -25,7 +25,7 @@ want losetup mount
 want mkfs.ext4 e2fsprogs
 want strace strace
 want cc gcc                              # compiles bench/lib/measure-one.c
-want /usr/bin/python3 python3            # the rusage runner (bench/lib/rusage-runner.py)
+want /usr/bin/python3 python3            # the rusage runner (bench/lib/measure-runner.py)
 want /usr/lib/ocf/resource.d/heartbeat/IPaddr2 resource-agents
 want modprobe kmod                       # the shell Filesystem agent refuses to run without it
 want fuser psmisc                        # the shell Filesystem agent's stop

@@ -35,7 +35,13 @@ describe('Filesystem parameters', () => {
   });
 
   it('accepts heartbeat-style booleans for force_unmount', async () => {
-    for (const v of ['yes', 'safe', 'no', '1', 'false']) expect((await run('stop', { ...ok, force_unmount: v })).code).toBe(0);
+    // validate-all, not stop: stop succeeds even for a rejected value (it cannot have been started), so it proves nothing.
+    for (const v of ['yes', 'safe', 'no', '1', 'false']) {
+      const r = await run('validate-all', { ...ok, force_unmount: v });
+      expect(r.code).not.toBe(6);
+      expect(r.reason ?? '').not.toMatch(/force_unmount/);
+    }
+    expect((await run('validate-all', { ...ok, force_unmount: 'maybe' })).code).toBe(6);
   });
 
   it('refuses to run a local filesystem as a clone unless forced or read-only where that is safe', async () => {
