@@ -7,8 +7,9 @@
 //   build/ocfkit-agents-node-sea  the Node SEA beside it, only when asked (`node scripts/build.mjs agents sea`;
 //                           the benchmark compares the two)
 //   build/metadata/<A>.xml  each agent's meta-data, as the executable prints it
-//   build/test-agents.cjs   the runtime's test fixture agents (not shipped), and build/test-agents: the same
-//                           compiled like build/ocfkit-agents, so the runtime tests run on the shipped runtime
+//   build-test/test-agents.cjs  the runtime's test fixture agents, and build-test/test-agents: the same compiled
+//                           like build/ocfkit-agents, so the runtime tests run on the shipped runtime (outside
+//                           build/, which the npm package ships)
 //   dist/ocf-gen.js         ocf-gen's commands (oclif explicit command strategy)
 // Every output is written to a temporary name and renamed, so concurrent builds never see half a file.
 import { execFileSync } from 'node:child_process';
@@ -187,10 +188,11 @@ if (want('agents')) {
   if (!compile) throw new Error(`OCFKIT_RUNTIME=${runtime}: expected bun or node`);
   compile(join(build, 'agents.cjs'), join(build, 'ocfkit-agents'));
   if (only.includes('sea')) buildSea(join(build, 'agents.cjs'), join(build, 'ocfkit-agents-node-sea'));
-  step('build/test-agents.cjs');
-  await bundleTo('test/fixtures/agents/main.ts', join(build, 'test-agents.cjs'), { format: 'cjs' });
+  const buildTest = join(root, 'build-test');
+  step('build-test/test-agents.cjs');
+  await bundleTo('test/fixtures/agents/main.ts', join(buildTest, 'test-agents.cjs'), { format: 'cjs' });
   // The runtime's own tests run the fixture agents on the runtime that ships, compiled the same way.
-  compile(join(build, 'test-agents.cjs'), join(build, 'test-agents'));
+  compile(join(buildTest, 'test-agents.cjs'), join(buildTest, 'test-agents'));
 }
 if (want('ocf-gen')) {
   step('dist/ocf-gen.js');

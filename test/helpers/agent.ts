@@ -6,7 +6,7 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 /** The built single-file executable (npm run build); tests never run the TypeScript source as "the agent". */
 export const AGENTS_EXE = join(ROOT, 'build', 'ocfkit-agents');
 /** The fixture agents compiled like the shipped executable (same runtime, same flags). */
-export const FIXTURE_BUNDLE = join(ROOT, 'build', 'test-agents');
+export const FIXTURE_BUNDLE = join(ROOT, 'build-test', 'test-agents');
 
 export interface AgentRun {
   code: number;
