@@ -334,8 +334,9 @@ async function start(ctx: NfsCtx): Promise<number> {
       // This node's own layout decides where statd's files go (Debian: /var/lib/nfs, Red Hat: /var/lib/nfs/statd).
       const sub = statdDir(NFS_STATE_DIR) === NFS_STATE_DIR ? '' : 'statd';
       const owner = statdOwner();
+      const warn = (m: string) => ctx.log.warn(m);
       prepareInfodir(p.nfs_shared_infodir);
-      prepareStatdDir(join(p.nfs_shared_infodir, sub), owner, sub !== '');
+      prepareStatdDir(join(p.nfs_shared_infodir, sub), owner, sub !== '', warn);
       if (p.rpcpipefs_dir.startsWith(`${NFS_STATE_DIR}/`)) mkdirSync(join(p.nfs_shared_infodir, p.rpcpipefs_dir.slice(NFS_STATE_DIR.length)), { recursive: true });
     }
     await bindInfodir(ctx, p.nfs_shared_infodir);
@@ -344,7 +345,7 @@ async function start(ctx: NfsCtx): Promise<number> {
 
   const server = serverConfig(ctx);
   if (!p.nfsv4_only) {
-    const restored = restoreNotifyList(server.statd.dir);
+    const restored = restoreNotifyList(server.statd.dir, (m) => ctx.log.warn(m));
     if (restored.length) ctx.log.info(`clients to notify, from the saved list: ${restored.join(', ')}`);
   }
   ctx.log.info(`starting the NFS server (${server.backend})`);
@@ -371,7 +372,7 @@ async function start(ctx: NfsCtx): Promise<number> {
  */
 async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
   const p = ctx.params;
-  snapshotNotifyList(dir);
+  snapshotNotifyList(dir, (m) => ctx.log.warn(m));
   const waitFor = addressList(p.nfs_ip);
   const wanted = p.statd_hostname ? [p.statd_hostname] : waitFor;
   const names: string[] = [];
@@ -426,7 +427,7 @@ async function stop(ctx: NfsCtx): Promise<number> {
   }
 
   if (!p.nfsv4_only && existsSync(join(server.statd.dir, 'sm.ha'))) {
-    const n = snapshotNotifyList(server.statd.dir);
+    const n = snapshotNotifyList(server.statd.dir, (m) => ctx.log.warn(m));
     ctx.log.debug(`saved ${n} client(s) to notify in ${server.statd.dir}/sm.ha`);
   }
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -245,6 +245,21 @@ describe('monitor and stop with the real daemons', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(n.agent('monitor', params, { interval: 10_000 }).code).toBe(7);
     expect(n.agent('monitor', params, { interval: 0 }).code).toBe(7);
+  });
+
+  it("stop writes nothing through a link statd's user planted in sm.ha: the link is replaced, its target kept", () => {
+    const n = halfUpNode();
+    const victim = join(mkdtempSync(join(base, 'victim-')), 'root-only');
+    writeFileSync(victim, 'precious\n', { mode: 0o600 });
+    // statd's user (who owns sm.ha in shared directories an older start prepared) plants the link
+    const o = statd();
+    n.run(['setpriv', `--reuid=${o.uid}`, `--regid=${o.gid}`, '--clear-groups', '--', 'ln', '-s', victim, '/var/lib/nfs/sm.ha/10.77.0.2']);
+
+    const r = n.agent('stop', params);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(join(infodir, 'sm.ha', '10.77.0.2')).isFile()).toBe(true);
+    expect(readFileSync(join(infodir, 'sm.ha', '10.77.0.2'), 'utf8')).toBe(smRecord('10.77.0.2', 'n1'));
   });
 
   it('stop names what still holds /var/lib/nfs when it cannot unbind, and succeeds once it is gone', () => {

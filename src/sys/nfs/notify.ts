@@ -14,7 +14,9 @@ import { alive, cmdline, terminate } from './processes.js';
  *
  * The notifier is a fixed script; every value reaches it as an argument.
  * Before each name it puts the saved client list (sm.ha) back into sm/, so
- * every name notifies every client.
+ * every name notifies every client: sm.ha is root's and holds only plain
+ * files the agent wrote; -P copies a link as a link, and cp neither
+ * overwrites (-n) nor writes through a dangling link statd planted in sm/.
  */
 export const NOTIFIER_SCRIPT = `exec </dev/null >/dev/null 2>&1
 pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6
@@ -35,7 +37,7 @@ for ip in "$@"; do
 done
 IFS=,
 for name in $names; do
-  cp -pn "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
+  cp -pnP "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
   if [ -n "$retry" ]; then sm-notify -f -P "$dir" -m "$retry" -v "$name"; else sm-notify -f -P "$dir" -v "$name"; fi
   say "sm-notify as $name: exit $?"
 done
