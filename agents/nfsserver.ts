@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
-import { DAEMON, ourSmNotify, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
+import { DAEMON, isOurStatd, ourSmNotify, running, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
 import { describeDiff, diffExports, readEtab, type ExportDiff } from '../src/sys/nfs/etab.js';
 import { applyExports, unexportAll, unexportListed } from '../src/sys/nfs/exportfs.js';
 import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
@@ -10,9 +10,9 @@ import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodi
 import { bindInfodir, ensureNfsdFs, mountRpcPipefs, rpcPipefsMounted, unbindInfodir, unmountRpcPipefs } from '../src/sys/nfs/mounts.js';
 import { kernelCanServeNfs, nfsdFsMounted, nfsdThreads, nfsdVersions } from '../src/sys/nfs/nfsd.js';
 import { addressesOf, hostNameOf, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
-import { cmdline, findProcesses } from '../src/sys/nfs/processes.js';
+import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/processes.js';
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
-import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdArgvMatches, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
+import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
 
 const absolute = (v: string) => (v.startsWith('/') ? undefined : 'not an absolute path');
 const port = (shortdesc: string, longdesc: string) => param.integer({ shortdesc, longdesc, min: 1, max: 65535 });
@@ -242,7 +242,7 @@ function serverConfig(ctx: NfsCtx): ServerConfig {
     lockdUdpPort: p.lockd_udp_port,
     statd: statdConfig(p),
     pipefsDir: p.rpcpipefs_dir,
-    idmapdMarker: rsc(ctx, 'idmapd'),
+    records: { mountd: rsc(ctx, 'mountd.pid'), idmapd: rsc(ctx, 'idmapd.pid') },
     which: (prog) => which(prog) ?? prog,
   };
 }
@@ -254,7 +254,10 @@ interface Status {
   /** undefined: no shared directory configured. */
   bound?: boolean;
   threads: number;
+  /** A mountd runs in our namespaces (it serves this node's clients). */
   mountd: boolean;
+  /** The mountd this resource started or took over (recorded at start) still runs. */
+  ourMountd: boolean;
   rpcbind: boolean;
   /** Our statd (identity and state directory as configured); undefined for NFSv4 only. */
   statd?: boolean;
@@ -263,19 +266,18 @@ interface Status {
   table: Table;
 }
 
-/** Everything monitor looks at, read from /proc and files: one pass over /proc, no forks. */
+/** Everything monitor looks at, read from /proc and files, no forks. */
 function status(ctx: NfsCtx): Status {
   const p = ctx.params;
   const table = loadExports(ctx, { mustExist: false });
-  const procs = findProcesses([DAEMON.rpcbind, DAEMON.statd, DAEMON.mountd]).filter((x) => !x.kernelThread);
-  const has = (comm: string) => procs.filter((x) => x.comm === comm);
   const statdCfg = statdConfig(p);
   return {
     bound: p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : undefined,
     threads: nfsdThreads() ?? 0,
-    mountd: has(DAEMON.mountd).length > 0,
-    rpcbind: has(DAEMON.rpcbind).length > 0,
-    statd: p.nfsv4_only ? undefined : has(DAEMON.statd).some((x) => statdArgvMatches(cmdline(x.pid), statdCfg) === undefined),
+    mountd: running(DAEMON.mountd).length > 0,
+    ourMountd: recordedProcesses(rsc(ctx, 'mountd.pid'), DAEMON.mountd).some((x) => inOurNamespaces(x.pid)),
+    rpcbind: running(DAEMON.rpcbind).length > 0,
+    statd: p.nfsv4_only ? undefined : running(DAEMON.statd).some((x) => isOurStatd(cmdline(x.pid), statdCfg)),
     exports: table.exports.length || table.unreadable ? diffExports(table.exports, readEtab()) : undefined,
     table,
   };
@@ -294,9 +296,14 @@ function missingPieces(s: Status, p: Params): string[] {
   return out;
 }
 
-/** Any piece of this resource up? (A statd or rpcbind alone is the node's, not ours.) */
+/**
+ * Any piece of this resource up? Only what is ours counts: our bound state
+ * directory, nfsd (one per network namespace, it cannot be someone else's),
+ * the mountd we recorded, a statd with our arguments, our exports. A node's
+ * own boot-time statd, mountd or rpcbind, or a container's, are not.
+ */
 function anyPieceUp(s: Status): boolean {
-  return s.bound === true || s.threads > 0 || s.mountd || s.statd === true || (s.exports?.present.length ?? 0) > 0 || (s.exports?.wrongFsid.length ?? 0) > 0;
+  return s.bound === true || s.threads > 0 || s.ourMountd || s.statd === true || (s.exports?.present.length ?? 0) > 0 || (s.exports?.wrongFsid.length ?? 0) > 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -414,9 +421,9 @@ async function stop(ctx: NfsCtx): Promise<number> {
 
   // sm-notify still retrying holds the state directory.
   await stopNotifier(ctx, rsc(ctx, 'notify.pid'));
-  await stopProcesses(ctx, 'sm-notify', ourSmNotify(server.statd.dir));
+  await stopProcesses(ctx, 'sm-notify', await ourSmNotify(ctx, server.statd.dir, { bound }));
 
-  await stopDaemons(ctx, server);
+  await stopDaemons(ctx, server, { bound });
 
   // With a shared state directory the whole etab is ours; without, only the table's entries.
   if (bound) await unexportAll(ctx);

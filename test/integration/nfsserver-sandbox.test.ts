@@ -280,6 +280,62 @@ describe('monitor and stop with the real daemons', () => {
   });
 });
 
+describe("daemons that are not this resource's", () => {
+  /**
+   * A node whose NFS daemons are not the resource's: a state directory of its
+   * own over /var/lib/nfs (as the node's installation has it), rpcbind.
+   */
+  function bareNode(): { n: Sandbox; params: Record<string, string> } {
+    const root = mkdtempSync(join(base, 'bare-'));
+    chmodSync(root, 0o755);
+    const state = join(root, 'var-lib-nfs');
+    const o = statd();
+    for (const d of ['sm', 'sm.bak']) {
+      mkdirSync(join(state, d), { recursive: true });
+      chownSync(join(state, d), o.uid, o.gid);
+    }
+    writeFileSync(join(state, 'etab'), '');
+    writeFileSync(join(state, 'rmtab'), '');
+    mkdirSync(join(root, 'export'));
+    const n = sandbox();
+    n.run(['mount', '--bind', state, '/var/lib/nfs']);
+    n.run(['rpcbind', '-w']);
+    return { n, params: { exports: `${join(root, 'export')} 10.0.0.0/8(rw,sync,fsid=5)` } };
+  }
+
+  it("a node's boot-time rpc.statd and rpc.mountd (no arguments): probe and monitor 7; stop of the never-started resource leaves them", () => {
+    const { n, params } = bareNode();
+    n.run(['rpc.statd']);
+    n.run(['rpc.mountd']);
+    const [statdPid, mountdPid] = [n.pids('rpc.statd'), n.pids('rpc.mountd')];
+    expect(statdPid).toHaveLength(1);
+    expect(mountdPid).toHaveLength(1);
+
+    const probe = n.agent('monitor', params, { interval: 0 });
+    expect(probe.code, probe.stderr).toBe(7);
+    expect(n.agent('monitor', params, { interval: 10_000 }).code).toBe(7);
+    const stop = n.agent('stop', params);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(n.pids('rpc.statd')).toEqual(statdPid);
+    expect(n.pids('rpc.mountd')).toEqual(mountdPid);
+  });
+
+  it("a container's rpc.mountd (another PID namespace): the node's probe says 7, its stop leaves the container's mountd alone", () => {
+    const { n, params } = bareNode();
+    n.detach(['unshare', '--pid', '--fork', '--mount-proc', '--', 'rpc.mountd', '-F']);
+    waitFor("the container's rpc.mountd", () => n.pids('rpc.mountd').length === 1);
+    const [mountd] = n.pids('rpc.mountd');
+    // it really is in another PID namespace than the node's own processes
+    expect(n.run(['readlink', `/proc/${mountd}/ns/pid`])).not.toBe(n.run(['readlink', '/proc/self/ns/pid']));
+
+    const probe = n.agent('monitor', params, { interval: 0 });
+    expect(probe.code, probe.stderr).toBe(7);
+    const stop = n.agent('stop', params);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(n.pids('rpc.mountd')).toEqual([mountd]);
+  });
+});
+
 describe('reboot notification (sm-notify) after the floating address comes up', () => {
   /**
    * Two sandboxes on a veth pair: a "server" whose floating address is not

@@ -36,7 +36,7 @@ export async function unmount(ops: Ops, dir: string, what: string, mounted: () =
       why = r.stderr.trim().replace(/^umount: /, '');
     }
     if (Date.now() >= stopAt) {
-      const holders = holdersOf(dir);
+      const holders = await holdersOf(dir, Math.max(500, ops.deadline.remaining()));
       const held = holders.length ? `held by ${holders.join(', ')}` : 'no process holds it (the kernel does: nfsd or lockd still running?)';
       throw fail.generic(`cannot unmount ${what} ${dir}: ${why || 'busy'}; ${held}`);
     }
