@@ -1,10 +1,12 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import * as z from 'zod/mini';
 import { join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
 import { DAEMON, isOurStatd, ourSmNotify, running, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
 import { describeDiff, diffExports, readEtab, type ExportDiff } from '../src/sys/nfs/etab.js';
 import { applyExports, unexportAll, unexportListed } from '../src/sys/nfs/exportfs.js';
+import { normalizePath, pathProblem } from '../src/sys/nfs/files.js';
 import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
 import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodir } from '../src/sys/nfs/infodir.js';
 import { bindInfodir, ensureNfsdFs, mountRpcPipefs, rpcPipefsMounted, unbindInfodir, unmountRpcPipefs } from '../src/sys/nfs/mounts.js';
@@ -14,7 +16,15 @@ import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/proc
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
 import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
 
-const absolute = (v: string) => (v.startsWith('/') ? undefined : 'not an absolute path');
+/**
+ * A path parameter: absolute, without "." or ".." components (6 otherwise:
+ * "/var/lib/nfs/../../etc" must not send mounts and directories elsewhere),
+ * used in its normalised form ("//" and a trailing "/" removed).
+ */
+function pathParam<O extends Parameters<typeof param.string>[0]>(o: O) {
+  const decl = param.string({ ...o, check: (v: string) => pathProblem(v) ?? o.check?.(normalizePath(v)) });
+  return { ...decl, schema: z.pipe(decl.schema, z.transform(normalizePath)) } as unknown as typeof decl;
+}
 const port = (shortdesc: string, longdesc: string) => param.integer({ shortdesc, longdesc, min: 1, max: 65535 });
 
 /** "10.0.0.5, 10.0.0.6" or "10.0.0.5 fd00::5" → addresses. */
@@ -22,15 +32,14 @@ const addressList = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(
 
 /** Parameters: ocf:heartbeat:nfsserver's (names, defaults, meanings), plus the export table. */
 const params = {
-  nfs_init_script: param.string({
+  nfs_init_script: pathParam({
     shortdesc: 'Init script for the NFS server',
     longdesc: `Init script that starts and stops nfsd and rpc.mountd (e.g. /etc/init.d/nfs-kernel-server), used only where PID 1 is not systemd. Unset (the default): the agent starts the daemons itself. rpcbind and rpc.statd are always started by the agent, which sets statd's identity. Debian's nfs-kernel-server script does not start nfsd while /etc/exports is empty.`,
-    check: absolute,
   }),
-  nfs_shared_infodir: param.string({
+  nfs_shared_infodir: pathParam({
     shortdesc: 'Shared directory for NFS state',
+    check: (v) => (v === '/' ? 'must not be /' : undefined),
     longdesc: `Directory on the shared filesystem for the NFS server's state; bind-mounted over ${NFS_STATE_DIR} while the resource runs. Must fail over before this resource (the Filesystem resource of the group). Created with the layout nfs-utils expects (etab, rmtab, v4recovery, statd's sm, sm.bak, sm.ha). Unset: ${NFS_STATE_DIR} stays local (no lock recovery after failover).`,
-    check: absolute,
   }),
   nfs_ip: param.string({
     shortdesc: 'Floating IP address(es) of the NFS service',
@@ -69,11 +78,11 @@ const params = {
     min: 1,
   }),
   nfsv4_only: param.boolean({ shortdesc: 'NFSv4 only', longdesc: 'Serve NFSv4 only: no rpcbind, no rpc.statd, no NFSv3/MOUNT (rpc.nfsd and rpc.mountd with -N 2 -N 3).', default: false }),
-  rpcpipefs_dir: param.string({
+  rpcpipefs_dir: pathParam({
     shortdesc: 'Mount point of rpc_pipefs',
     longdesc: `Where rpc_pipefs (the kernel's pipes to rpc.idmapd, rpc.gssd, nfsdcld) is mounted on start. Below ${NFS_STATE_DIR} (the default) it is mounted inside the bound shared directory and unmounted on stop; elsewhere (e.g. /run/rpc_pipefs) it is left mounted on stop, for the node's other NFS users.`,
     default: '/var/lib/nfs/rpc_pipefs',
-    check: absolute,
+    check: (v) => (v === NFS_STATE_DIR || v === '/' ? `must not be ${v} itself` : undefined),
   }),
   exports: param.string({
     shortdesc: 'Export table',
@@ -81,10 +90,9 @@ const params = {
 "/srv/nfs/data 192.168.0.0/24(rw,sync,no_root_squash,fsid=1); /srv/nfs/home 192.168.0.0/24(rw,sync)".
 Exports without fsid= get one derived from the path (derive_fsid).`,
   }),
-  exports_file: param.string({
+  exports_file: pathParam({
     shortdesc: 'Export table file',
     longdesc: 'A file with exports in exports(5) syntax (e.g. on the shared filesystem), instead of or besides exports. Read on start and by monitor.',
-    check: absolute,
   }),
   directory: param.string({
     shortdesc: 'Directory to export (ocf:heartbeat:exportfs style)',
