@@ -97,6 +97,8 @@ describe('validate-all', () => {
     ['shared directory that is /var/lib/nfs written otherwise', { nfs_shared_infodir: '/var/lib//nfs' }, /must not be \/var\/lib\/nfs or below it/],
     ['exports file with ..', { exports_file: '/srv/nfs/./exports' }, /parameter 'exports_file': has "\." or "\.\." components/],
     ['init script with ..', { nfs_init_script: '/etc/init.d/../../tmp/x' }, /parameter 'nfs_init_script': has "\." or "\.\." components/],
+    ['a client that exportfs would read as an option', { exports: '/srv/a 10.0.0.0/8(rw) -v(rw)' }, /bad client "-v"/],
+    ['a clientspec that exportfs would read as an option', { directory: '/srv/a', clientspec: '-oro' }, /bad clientspec "-oro"/],
     ['export directory with ..', { exports: '/srv/nfs/../../etc 10.0.0.0/8(rw)' }, /"\/srv\/nfs\/\.\.\/\.\.\/etc" has "\." or "\.\." components/],
   ];
   for (const [what, params, reason] of cases) {

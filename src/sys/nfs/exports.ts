@@ -161,7 +161,7 @@ export function parseExportTable(text: string, source: { file?: string } = {}): 
       const m = /^([^()]*)(?:\(([^()]*)\))?$/.exec(tok);
       if (!m) throw new ExportSyntaxError(`${entry.where}: cannot read client "${tok}"`);
       const host = unquote(m[1] ?? '');
-      if (/["\s]/.test(host)) throw new ExportSyntaxError(`${entry.where}: bad client "${host}"`);
+      if (/["\s]/.test(host) || host.startsWith('-')) throw new ExportSyntaxError(`${entry.where}: bad client "${host}"`);
       clients.push({ host: host || '*', opts: m[2] === undefined ? [] : splitOptions(m[2], entry.where) });
     }
     if (clients.length === 0) throw new ExportSyntaxError(`${entry.where}: ${dir} has no client (write e.g. "${dir} 192.168.0.0/24(rw)")`);
@@ -201,6 +201,7 @@ export function exportfsParamLines(p: ExportfsParams): ExportLine[] {
   const dirs = p.directory.split(/\s+/).filter(Boolean);
   if (!p.clientspec) throw new ExportSyntaxError(`${where}: directory needs clientspec (the clients allowed to mount it)`);
   if (/\s/.test(p.clientspec.trim())) throw new ExportSyntaxError(`${where}: clientspec is one host or network (use the exports parameter for several)`);
+  if (p.clientspec.trim().startsWith('-')) throw new ExportSyntaxError(`${where}: bad clientspec "${p.clientspec.trim()}"`);
   for (const d of dirs) if (!d.startsWith('/')) throw new ExportSyntaxError(`${where}: "${d}" is not an absolute path`);
   for (const d of dirs) if (hasDotComponent(d)) throw new ExportSyntaxError(`${where}: "${d}" has "." or ".." components (write the path without them)`);
   const all = p.options ? splitOptions(p.options, where) : [];
