@@ -14,6 +14,7 @@ import { kernelCanServeNfs, nfsdFsMounted, nfsdThreads, nfsdVersions } from '../
 import { addressesOf, hostNameOf, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
 import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/processes.js';
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
+import { isLocalAddress, NFS_SERVICES, nfs4Problems, rpcProblems } from '../src/sys/nfs/rpc-health.js';
 import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
 
 /**
@@ -166,7 +167,17 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
   actions: {
     start: { timeout: 40, validate: true, handler: start },
     stop: { timeout: 20, handler: stop },
-    monitor: { timeout: 20, interval: 10, depth: 0, handler: monitor },
+    monitor: {
+      timeout: 20,
+      interval: 10,
+      depth: 0,
+      // depth 10: the services over RPC, as clients see them, on an interval of its own.
+      ops: [
+        { timeout: 20, interval: 10, depth: 0 },
+        { timeout: 20, interval: 30, depth: 10 },
+      ],
+      handler: monitor,
+    },
   },
 });
 
@@ -317,13 +328,42 @@ function anyPieceUp(s: Status): boolean {
 // ---------------------------------------------------------------------------
 // Actions
 
-/** 0 all up, 7 nothing up, 1 half up (naming what is missing). */
-function monitor(ctx: NfsCtx): number {
+/**
+ * 0 all up, 7 nothing up, 1 half up (naming what is missing). At
+ * OCF_CHECK_LEVEL 10 and above (not in probes), all up must also answer
+ * over RPC as clients see it.
+ */
+async function monitor(ctx: NfsCtx): Promise<number> {
   const s = status(ctx);
   const missing = missingPieces(s, ctx.params);
-  if (missing.length === 0) return OCF.SUCCESS;
+  if (missing.length === 0) {
+    if (ctx.checkLevel >= 10 && !ctx.isProbe) await checkRpc(ctx);
+    return OCF.SUCCESS;
+  }
   if (!anyPieceUp(s)) return OCF.NOT_RUNNING;
   throw fail.generic(`NFS server partly up: ${missing.join('; ')}`);
+}
+
+/**
+ * rpcbind's registrations of nfsd, rpc.mountd and rpc.statd, and a NULL call
+ * to each, from this process (no fork), on the first floating address once it
+ * is configured here (it comes up after this resource), else on the loopback
+ * address. Bounded by the op timeout.
+ */
+async function checkRpc(ctx: NfsCtx): Promise<void> {
+  const p = ctx.params;
+  let host = '127.0.0.1';
+  for (const a of addressList(p.nfs_ip)) {
+    if (await isLocalAddress(a)) {
+      host = a;
+      break;
+    }
+  }
+  const limit = Math.max(100, ctx.deadline.bound(5000));
+  const services = p.nfsv4_only ? [] : [NFS_SERVICES.nfs, NFS_SERVICES.mountd, NFS_SERVICES.statd];
+  const problems = p.nfsv4_only ? await nfs4Problems(host, limit) : await rpcProblems(host, services, limit);
+  if (problems.length) throw fail.generic(`NFS server does not answer over RPC: ${problems.join('; ')}`);
+  ctx.log.debug(`RPC services answer on ${host}`);
 }
 
 async function start(ctx: NfsCtx): Promise<number> {

@@ -7,7 +7,7 @@ import { parseEtab, parseExportfsVerbose, exportedFsid } from '../../src/sys/nfs
 import { NOTIFIER_SCRIPT, notifierArgs } from '../../src/sys/nfs/notify.js';
 import { passwdLookup } from '../../src/sys/nfs/statd.js';
 import { readMounts } from '../../src/sys/mountinfo.js';
-import { AGENTS_EXE, type AgentRun } from '../helpers/agent.js';
+import { AGENTS_EXE, ROOT, type AgentRun } from '../helpers/agent.js';
 import { have, isRoot, uniqueName } from '../helpers/system.js';
 
 /**
@@ -87,11 +87,12 @@ class Sandbox {
   }
 
   /** Runs the built agent as Pacemaker would, inside the sandbox. */
-  agent(action: string, params: Record<string, string>, meta: Record<string, string | number> = {}): AgentRun {
+  agent(action: string, params: Record<string, string>, meta: Record<string, string | number> = {}, o: { env?: Record<string, string>; wrap?: string[] } = {}): AgentRun {
     const env = ['OCF_ROOT=/usr/lib/ocf', 'OCF_RESOURCE_INSTANCE=nfs', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
     for (const [k, v] of Object.entries(params)) env.push(`OCF_RESKEY_${k}=${v}`);
     for (const [k, v] of Object.entries(meta)) env.push(`OCF_RESKEY_CRM_meta_${k}=${v}`);
-    const r = this.exec(['env', '-i', ...env, AGENTS_EXE, 'nfsserver', action], { timeoutMs: 120_000 });
+    for (const [k, v] of Object.entries(o.env ?? {})) env.push(`${k}=${v}`);
+    const r = this.exec([...(o.wrap ?? []), 'env', '-i', ...env, AGENTS_EXE, 'nfsserver', action], { timeoutMs: 120_000 });
     return { ...r, reason: /^ocf-exit-reason:(.*)$/m.exec(r.stderr)?.[1] };
   }
 
@@ -260,6 +261,84 @@ describe('monitor and stop with the real daemons', () => {
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(lstatSync(join(infodir, 'sm.ha', '10.77.0.2')).isFile()).toBe(true);
     expect(readFileSync(join(infodir, 'sm.ha', '10.77.0.2'), 'utf8')).toBe(smRecord('10.77.0.2', 'n1'));
+  });
+
+  describe('the RPC-level monitor (OCF_CHECK_LEVEL=10)', () => {
+    /**
+     * This kernel has no nfsd: a stand-in gives the node what a running nfsd
+     * shows, /proc/fs/nfsd/threads (a tmpfs over /proc/fs in the sandbox) and
+     * the NFS RPC program (100003 v3 on UDP and TCP port 2049, registered with
+     * rpcbind; test/fixtures/nfs-standin). rpcbind, rpc.mountd and rpc.statd
+     * are the real daemons. The nfs program of the kernel is asked in
+     * test/qemu/nfsserver.test.ts.
+     */
+    function servingNode(): Sandbox {
+      const n = halfUpNode();
+      n.run(['mount', '-t', 'tmpfs', '-o', 'mode=755', 'nfsd-standin', '/proc/fs']);
+      n.run(['mkdir', '/proc/fs/nfsd']);
+      n.run(['sh', '-c', 'echo 8 > /proc/fs/nfsd/threads']);
+      const log = join(base, `standin-${n.pid}.log`);
+      n.detach([process.execPath, join(ROOT, 'test', 'fixtures', 'nfs-standin', 'nfs-rpc-standin.cjs')], log);
+      waitFor('the NFS stand-in to register', () => existsSync(log) && readFileSync(log, 'utf8').includes('registered'), 15_000, () => readFileSync(log, 'utf8'));
+      return n;
+    }
+    const LEVEL10 = { env: { OCF_CHECK_LEVEL: '10' } };
+
+    /** The monitor under strace -f: its result and the processes it started (thread clones do not count). */
+    function traced(n: Sandbox, level: Record<string, string>): { run: AgentRun; processes: string[] } {
+      const file = join(base, `trace-${n.pid}-${Date.now()}`);
+      const run = n.agent('monitor', params, { interval: 30_000 }, { env: level, wrap: ['strace', '-f', '-qq', '-e', 'trace=execve,fork,vfork,clone,clone3', '-o', file] });
+      const lines = readFileSync(file, 'utf8').split('\n');
+      // strace runs env, env runs the agent: two execve; anything more, or a clone without CLONE_THREAD, is a process the monitor started.
+      const execs = lines.filter((l) => /\bexecve\(/.test(l) && !/ENOENT/.test(l));
+      const forks = lines.filter((l) => /\b(v?fork|clone3?)\(/.test(l) && !/CLONE_THREAD/.test(l) && !/resumed>/.test(l));
+      // The trace saw the agent itself (its execve and its threads): an empty list is a real finding.
+      expect(execs.some((l) => l.includes(AGENTS_EXE))).toBe(true);
+      expect(lines.some((l) => /clone3?\(.*CLONE_THREAD/.test(l))).toBe(true);
+      return { run, processes: [...execs.slice(2), ...forks] };
+    }
+
+    it('0 while every service answers; 1 naming the service when mountd is unregistered or statd stops answering, all processes still there; no process started', () => {
+      if (!have('strace')) throw new Error('strace is missing (apt-get install strace)');
+      const n = servingNode();
+      const mon = (o = {}) => n.agent('monitor', params, { interval: 30_000 }, o);
+      let r = mon();
+      expect(r.code, r.stderr).toBe(0); // level 0: /proc and files
+      const healthy = traced(n, LEVEL10.env);
+      expect(healthy.run.code, healthy.run.stderr).toBe(0);
+      expect(healthy.processes).toEqual([]);
+
+      // mountd's registrations gone from rpcbind (as after an rpcbind restart without -w): clients get "portmap query failed"
+      for (const v of ['1', '2', '3']) n.run(['rpcinfo', '-d', '100005', v]);
+      expect(mon().code).toBe(0); // the process is still there
+      r = mon(LEVEL10);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.reason).toBe('NFS server does not answer over RPC: rpc.mountd (program 100005) is not registered with rpcbind on 127.0.0.1');
+
+      // mountd registered again (restarted); then statd stops answering (SIGSTOP: the process stays)
+      n.run(['kill', String(n.pids('rpc.mountd')[0])]);
+      waitFor('rpc.mountd to end', () => n.pids('rpc.mountd').length === 0);
+      n.run(['rpc.mountd']);
+      expect(mon(LEVEL10).code).toBe(0);
+      // the floating address configured here: the services are asked there, where clients ask
+      n.run(['ip', 'addr', 'add', `${FLOAT}/32`, 'dev', 'lo']);
+      const statdPid = n.pids('rpc.statd')[0]!;
+      n.run(['kill', '-STOP', String(statdPid)]);
+      try {
+        expect(mon().code).toBe(0);
+        const stuck = traced(n, LEVEL10.env);
+        expect(stuck.run.code, stuck.run.stderr).toBe(1);
+        expect(stuck.run.reason).toMatch(new RegExp(`^NFS server does not answer over RPC: rpc\\.statd \\(program 100024 version 1, (udp|tcp) port \\d+\\) does not answer on ${FLOAT.replace(/\./g, '\\.')}: no answer within`));
+        expect(stuck.run.reason).not.toMatch(/rpc\.mountd|nfsd/);
+        expect(stuck.processes).toEqual([]);
+        expect(n.pids('rpc.statd')).toEqual([statdPid]);
+      } finally {
+        n.run(['kill', '-CONT', String(statdPid)]);
+      }
+      expect(mon(LEVEL10).code).toBe(0);
+      // a probe stays a probe (0/7/1 from /proc), whatever the level
+      expect(n.agent('monitor', params, { interval: 0 }, LEVEL10).code).toBe(0);
+    });
   });
 
   it('stop names what still holds /var/lib/nfs when it cannot unbind, and succeeds once it is gone', () => {

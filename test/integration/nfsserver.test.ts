@@ -74,6 +74,8 @@ describe('meta-data', () => {
     expect(ours).toMatch(/<action name="start" timeout="40s"\/>/);
     expect(ours).toMatch(/<action name="stop" timeout="20s"\/>/);
     expect(ours).toMatch(/<action name="monitor" timeout="20s" interval="10s" depth="0"\/>/);
+    // the RPC-level monitor: a check level of its own, on an interval of its own
+    expect(ours).toMatch(/<action name="monitor" timeout="20s" interval="30s" depth="10"\/>/);
   });
 });
 
