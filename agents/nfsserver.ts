@@ -83,7 +83,12 @@ const params = {
     shortdesc: 'Mount point of rpc_pipefs',
     longdesc: `Where rpc_pipefs (the kernel's pipes to rpc.idmapd, rpc.gssd, nfsdcld) is mounted on start. Below ${NFS_STATE_DIR} (the default) it is mounted inside the bound shared directory and unmounted on stop; elsewhere (e.g. /run/rpc_pipefs) it is left mounted on stop, for the node's other NFS users.`,
     default: '/var/lib/nfs/rpc_pipefs',
-    check: (v) => (v === NFS_STATE_DIR || v === '/' ? `must not be ${v} itself` : undefined),
+    check: (v) => {
+      if (v === NFS_STATE_DIR || v === '/') return `must not be ${v} itself`;
+      // statd's user writes there: a link planted on the way would redirect the mount.
+      const statdOwned = ['sm', 'sm.bak', 'sm.ha', 'statd'].find((d) => v === `${NFS_STATE_DIR}/${d}` || v.startsWith(`${NFS_STATE_DIR}/${d}/`));
+      return statdOwned ? `must not be inside statd's directory ${NFS_STATE_DIR}/${statdOwned}` : undefined;
+    },
   }),
   exports: param.string({
     shortdesc: 'Export table',

@@ -95,6 +95,7 @@ describe('validate-all', () => {
     // path parameters: absolute, no "." or ".." components, compared in their normalised form
     ['rpc_pipefs mount point leaving /var/lib/nfs', { rpcpipefs_dir: '/var/lib/nfs/../../etc' }, /parameter 'rpcpipefs_dir': has "\." or "\.\." components/],
     ['rpc_pipefs over the state directory itself', { rpcpipefs_dir: '/var/lib/nfs/' }, /parameter 'rpcpipefs_dir': must not be \/var\/lib\/nfs itself/],
+    ['rpc_pipefs inside statd\'s directory', { rpcpipefs_dir: '/var/lib/nfs/sm/pipes' }, /must not be inside statd's directory \/var\/lib\/nfs\/sm:/],
     ['shared directory with ..', { nfs_shared_infodir: '/srv/nfs/../../etc' }, /parameter 'nfs_shared_infodir': has "\." or "\.\." components/],
     ['shared directory that is /var/lib/nfs written otherwise', { nfs_shared_infodir: '/var/lib//nfs' }, /must not be \/var\/lib\/nfs or below it/],
     ['exports file with ..', { exports_file: '/srv/nfs/./exports' }, /parameter 'exports_file': has "\." or "\.\." components/],
