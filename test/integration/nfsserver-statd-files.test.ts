@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownPlainFile, withDirectory, writeFileAtomic } from '../../src/sys/nfs/files.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,22 @@ describe("root in statd's directories follows no link", () => {
     expect(readFileSync(target, 'utf8')).toBe('precious\n');
     expect(readFileSync(join(dir, 'sm', 'client3'), 'utf8')).toBe('record of client3\n');
     expect(lstatSync(join(dir, 'sm', 'client3')).isSymbolicLink()).toBe(false);
+  });
+
+  it("a directory swapped for a link while root works in it (Red Hat's statd/ is statd's): the work stays in the directory that was opened", () => {
+    const dir = join(base, 'swapped');
+    mkdirSync(dir);
+    const elsewhere = join(secret, 'elsewhere');
+    mkdirSync(elsewhere);
+    withDirectory(dir, (d) => {
+      // what statd's user could do between our checks and our writes
+      renameSync(dir, `${dir}.old`);
+      symlinkSync(elsewhere, dir);
+      writeFileAtomic(d, 'client1', 'record\n', { uid: statd.uid, gid: statd.gid, mode: 0o644 });
+      expect(chownPlainFile(join(d, 'client1'), { uid: 0, gid: 0 })).toBeUndefined();
+    });
+    expect(readFileSync(join(`${dir}.old`, 'client1'), 'utf8')).toBe('record\n');
+    expect(readdirSync(elsewhere)).toEqual([]);
   });
 
   it('prepareInfodir creates etab/rmtab exclusively: a dangling link there is not written through', () => {

@@ -80,6 +80,25 @@ export function chownDirectory(path: string, o: Owner): void {
   }
 }
 
+/**
+ * Runs `fn` with a path that names the directory `path` as it is now, for
+ * good: the directory is opened (O_DIRECTORY|O_NOFOLLOW: a link there is
+ * refused) and `fn` gets /proc/self/fd/<fd>, which the kernel resolves to
+ * that very directory whatever is renamed or linked in its place
+ * meanwhile (what openat() relative to the descriptor does). Where the
+ * directory's parent is writable by an unprivileged user (Red Hat's
+ * statd/), swapping the directory for a link between our checks and our
+ * writes leads nowhere.
+ */
+export function withDirectory<T>(path: string, fn: (dir: string) => T): T {
+  const fd = openSync(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  try {
+    return fn(`/proc/self/fd/${fd}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Is `path` a directory itself (not a link to one)? */
 export function isRealDirectory(path: string): boolean {
   try {

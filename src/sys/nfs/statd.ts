@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fail } from '../../ocf/exit-codes.js';
-import { chownDirectory, chownPlainFile, isRealDirectory, readPlainFile, writeFileAtomic, type Owner } from './files.js';
+import { chownDirectory, chownPlainFile, isRealDirectory, readPlainFile, withDirectory, writeFileAtomic, type Owner } from './files.js';
 import { join } from 'node:path';
 import { NFS_STATE_DIR } from './infodir.js';
 import { argValue } from './processes.js';
@@ -92,17 +92,20 @@ export function prepareStatdDir(dir: string, owner: Owner, ownDir: boolean, warn
     const path = join(dir, sub);
     ensureDirectory(path);
     chownDirectory(path, owner);
-    for (const f of readdirSync(path)) {
-      const why = chownPlainFile(join(path, f), owner);
-      if (why) warn(`left ${join(path, f)} alone: ${why}`);
-    }
+    withDirectory(path, (d) => {
+      for (const f of readdirSync(d)) {
+        const why = chownPlainFile(join(d, f), owner);
+        if (why) warn(`left ${join(path, f)} alone: ${why}`);
+      }
+    });
   }
   ensureDirectory(join(dir, 'sm.ha'));
   chownDirectory(join(dir, 'sm.ha'), ROOT);
-  if (lstatOrUndefined(join(dir, 'state'))) {
-    const why = chownPlainFile(join(dir, 'state'), owner);
+  withDirectory(dir, (d) => {
+    if (!lstatOrUndefined(join(d, 'state'))) return;
+    const why = chownPlainFile(join(d, 'state'), owner);
     if (why) warn(`left ${join(dir, 'state')} alone: ${why}`);
-  }
+  });
 }
 
 const lstatOrUndefined = (path: string) => {
@@ -123,14 +126,18 @@ const entries = (dir: string): string[] => {
   }
 };
 
-/** Copies the plain file `src` to `dstDir/name` atomically, with src's owner and mode; false (logged) when src is not one. */
-function copyPlainFile(src: string, dstDir: string, name: string, warn: Warn): boolean {
-  const f = readPlainFile(src);
+/**
+ * Copies the plain file `name` from `srcDir` to `dstDir` atomically, with its
+ * owner and mode; false (logged) when it is not one. Both directories are
+ * held open while copying (withDirectory).
+ */
+function copyPlainFile(srcDir: string, dstDir: string, name: string, warn: Warn): boolean {
+  const f = withDirectory(srcDir, (d) => readPlainFile(join(d, name)));
   if ('problem' in f) {
-    warn(`left ${src} alone: ${f.problem}`);
+    warn(`left ${join(srcDir, name)} alone: ${f.problem}`);
     return false;
   }
-  writeFileAtomic(dstDir, name, f.data, f);
+  withDirectory(dstDir, (d) => writeFileAtomic(d, name, f.data, f));
   return true;
 }
 
@@ -146,7 +153,7 @@ export function snapshotNotifyList(dir: string, warn: Warn = () => undefined): n
   const names = new Set<string>();
   for (const sub of ['sm.bak', 'sm']) {
     for (const f of entries(join(dir, sub))) {
-      if (copyPlainFile(join(dir, sub, f), ha, f, warn)) names.add(f);
+      if (copyPlainFile(join(dir, sub), ha, f, warn)) names.add(f);
     }
   }
   return names.size;
@@ -160,7 +167,7 @@ export function restoreNotifyList(dir: string, warn: Warn = () => undefined): st
   if (!isRealDirectory(join(dir, 'sm'))) return restored;
   for (const f of entries(join(dir, 'sm.ha'))) {
     if (have.has(f)) continue;
-    if (copyPlainFile(join(dir, 'sm.ha', f), join(dir, 'sm'), f, warn)) restored.push(f);
+    if (copyPlainFile(join(dir, 'sm.ha'), join(dir, 'sm'), f, warn)) restored.push(f);
   }
   return restored;
 }
