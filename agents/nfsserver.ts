@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as z from 'zod/mini';
 import { join } from 'node:path';
@@ -241,7 +241,7 @@ function which(prog: string): string | undefined {
 function requiredPrograms(p: Params): string[] {
   const progs = ['exportfs', 'rpc.nfsd', 'rpc.mountd', 'mount', 'umount'];
   if (!p.nfsv4_only) progs.push('rpcbind', 'rpc.statd');
-  if (!p.nfsv4_only && !p.nfs_no_notify) progs.push('sm-notify', 'setsid', 'ip');
+  if (!p.nfsv4_only && !p.nfs_no_notify) progs.push('sm-notify', 'setsid', 'setpriv', 'ip');
   if (p.nfs_server_scope) progs.push('unshare');
   return progs;
 }
@@ -459,7 +459,19 @@ async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
     waitSeconds: p.nfs_notify_wait,
     pidFile: rsc(ctx, 'notify.pid'),
     tag: `nfsserver(${ctx.instance})`,
+    statdOwner: ownerOfSm(dir),
   });
+}
+
+/** The owner of statd's sm/ (a link there counts as root: nothing is copied for it). */
+function ownerOfSm(dir: string): { uid: number; gid: number } {
+  try {
+    const st = lstatSync(join(dir, 'sm'));
+    if (st.isDirectory()) return { uid: st.uid, gid: st.gid };
+  } catch {
+    // no sm/: sm-notify has nothing to send either
+  }
+  return statdOwner();
 }
 
 function warnAboutVersions(ctx: NfsCtx): void {

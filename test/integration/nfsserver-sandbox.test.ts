@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -472,7 +472,7 @@ describe('reboot notification (sm-notify) after the floating address comes up', 
   /** Starts the notifier in the server exactly as the agent's start does. */
   function notifier(p: ReturnType<typeof pair>, waitSeconds: number) {
     p.server.run(['mkdir', '-p', '/run/resource-agents']);
-    const args = notifierArgs({ waitFor: [p.ip.float], names: [p.ip.float], statdDir: p.state, waitSeconds, pidFile: p.pidFile, tag: 'nfsserver(nfs)' });
+    const args = notifierArgs({ waitFor: [p.ip.float], names: [p.ip.float], statdDir: p.state, waitSeconds, pidFile: p.pidFile, tag: 'nfsserver(nfs)', statdOwner: statd() });
     p.server.run(['setsid', '-f', 'sh', '-c', NOTIFIER_SCRIPT, ...args]);
     waitFor('the notifier pid file', () => p.server.exec(['test', '-s', p.pidFile]).code === 0, 5000);
   }
@@ -490,6 +490,34 @@ describe('reboot notification (sm-notify) after the floating address comes up', 
     waitFor('the notifier to finish', () => p.server.exec(['test', '-e', p.pidFile]).code !== 0);
     const lists = () => `sm: ${readdirSync(join(p.state, 'sm')).join(' ')}; sm.bak: ${readdirSync(join(p.state, 'sm.bak')).join(' ')}; client log:\n${p.log()}\nserver ps:\n${p.server.exec(['ps', '-eo', 'pid,stat,args']).stdout}`;
     waitFor('sm-notify to forget the notified client', () => readdirSync(join(p.state, 'sm.bak')).length === 0 && readdirSync(join(p.state, 'sm')).length === 0, 15_000, lists);
+  });
+
+  it("puts the saved client list back as statd's user: the client is notified; a link statd's user put in place of sm/ leads nowhere", () => {
+    const p = pair();
+    const o = statd();
+    // the client is only in the saved list (a node died after sm-notify had consumed sm/)
+    rmSync(join(p.state, 'sm', p.ip.client));
+    writeFileSync(join(p.state, 'sm.ha', p.ip.client), smRecord(p.ip.client, 'server1'));
+    notifier(p, 60);
+    p.server.run(['ip', 'addr', 'add', `${p.ip.float}/24`, 'dev', p.vs]);
+    waitFor('the client to receive SM_NOTIFY', () => p.log().includes('Received SM_NOTIFY from nfs-vip'), 30_000);
+    waitFor('the notifier to finish', () => p.server.exec(['test', '-e', p.pidFile]).code !== 0, 30_000);
+
+    // Red Hat's layout: statd's user owns the state directory and swaps sm/ for a link to a root-only directory
+    const q = pair();
+    const rootOnly = mkdtempSync(join(base, 'root-only-'));
+    chownSync(q.state, o.uid, o.gid);
+    writeFileSync(join(q.state, 'sm.ha', 'victim-name'), smRecord('victim-name', 'server1'));
+    rmSync(join(q.state, 'sm'), { recursive: true });
+    q.server.run(['setpriv', `--reuid=${o.uid}`, `--regid=${o.gid}`, '--clear-groups', '--', 'ln', '-s', rootOnly, join(q.state, 'sm')]);
+    const untouched = statSync(rootOnly).mtimeMs;
+    notifier(q, 60);
+    q.server.run(['ip', 'addr', 'add', `${q.ip.float}/24`, 'dev', q.vs]);
+    waitFor('the notifier to finish', () => q.server.exec(['test', '-e', q.pidFile]).code !== 0, 30_000);
+    // nothing was ever created there (sm-notify would have moved it on to sm.bak: the directory's mtime tells)
+    expect(readdirSync(rootOnly)).toEqual([]);
+    expect(statSync(rootOnly).mtimeMs).toBe(untouched);
+    expect(readdirSync(join(q.state, 'sm.bak'))).toEqual([]);
   });
 
   it('gives up when the address never comes, without consuming the client list', () => {

@@ -15,12 +15,13 @@ import { alive, cmdline, terminate } from './processes.js';
  * The notifier is a fixed script; every value reaches it as an argument.
  * Before each name it puts the saved client list (sm.ha) back into sm/, so
  * every name notifies every client: sm.ha is root's and holds only plain
- * files the agent wrote; -P copies a link as a link, and cp neither
- * overwrites (-n) nor writes through a dangling link statd planted in sm/.
+ * files the agent wrote; the copy runs as statd's user (the owner of sm/), so
+ * whatever that user links or swaps in sm/ gives it nothing it could not do
+ * itself; -P copies a link as a link, -n overwrites nothing.
  */
 export const NOTIFIER_SCRIPT = `exec </dev/null >/dev/null 2>&1
-pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6
-shift 6
+pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6 uid=$7 gid=$8
+shift 8
 echo $$ >"$pidfile"
 say() { logger -t "$tag" -p daemon.notice -- "$*" || :; }
 waited=0
@@ -37,7 +38,7 @@ for ip in "$@"; do
 done
 IFS=,
 for name in $names; do
-  cp -pnP "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
+  setpriv --reuid="$uid" --regid="$gid" --clear-groups -- cp -pnP "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
   if [ -n "$retry" ]; then sm-notify -f -P "$dir" -m "$retry" -v "$name"; else sm-notify -f -P "$dir" -v "$name"; fi
   say "sm-notify as $name: exit $?"
 done
@@ -88,6 +89,8 @@ export interface NotifyPlan {
   pidFile: string;
   /** syslog tag, e.g. "nfsserver(nfs)". */
   tag: string;
+  /** statd's user: the saved client list is copied back into sm/ as this user, never as root. */
+  statdOwner: { uid: number; gid: number };
 }
 
 export function smNotifyArgs(dir: string, retryMinutes?: number, address?: string): string[] {
@@ -99,7 +102,18 @@ export function smNotifyArgs(dir: string, retryMinutes?: number, address?: strin
 
 /** $0… of the notifier script. */
 export function notifierArgs(plan: NotifyPlan): string[] {
-  return [NOTIFIER_NAME, plan.pidFile, String(plan.waitSeconds), plan.statdDir, plan.retryMinutes === undefined ? '' : String(plan.retryMinutes), plan.tag, plan.names.join(','), ...plan.waitFor];
+  return [
+    NOTIFIER_NAME,
+    plan.pidFile,
+    String(plan.waitSeconds),
+    plan.statdDir,
+    plan.retryMinutes === undefined ? '' : String(plan.retryMinutes),
+    plan.tag,
+    plan.names.join(','),
+    String(plan.statdOwner.uid),
+    String(plan.statdOwner.gid),
+    ...plan.waitFor,
+  ];
 }
 
 /** The notifier process recorded in `pidFile`, if it still runs. */
