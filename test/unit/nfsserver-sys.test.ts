@@ -9,7 +9,7 @@ import { mountsInside } from '../../src/sys/nfs/mounts.js';
 import { parseVersions } from '../../src/sys/nfs/nfsd.js';
 import { NOTIFIER_NAME, notifierArgs, smNotifyArgs } from '../../src/sys/nfs/notify.js';
 import { argValue, parseStat } from '../../src/sys/nfs/processes.js';
-import { systemdDropins, type ServerConfig } from '../../src/sys/nfs/server.js';
+import { systemdDropins, systemdUnitsToStop, type ServerConfig } from '../../src/sys/nfs/server.js';
 import { passwdLookup, restoreNotifyList, snapshotNotifyList, statdArgs, statdArgvMatches } from '../../src/sys/nfs/statd.js';
 import { execStartDropin, systemdQuote } from '../../src/sys/nfs/systemd.js';
 
@@ -62,6 +62,17 @@ describe('daemon command lines', () => {
     expect(notifierArgs({ waitFor: ['10.0.0.50', 'fd00::50'], names: ['nfs-vip'], statdDir: '/var/lib/nfs', waitSeconds: 300, pidFile: '/run/x.pid', tag: 'nfsserver(nfs)', statdOwner: { uid: 105, gid: 65534 } })).toEqual([
       NOTIFIER_NAME, '/run/x.pid', '300', '/var/lib/nfs', '', 'nfsserver(nfs)', 'nfs-vip', '105', '65534', '10.0.0.50', 'fd00::50',
     ]);
+  });
+});
+
+describe('systemd units stop touches', () => {
+  it("only what the resource runs: never a node's own statd or idle nfs-server of a never-started resource", () => {
+    const never = { v4only: false, ourDropins: false, serverRunsHere: false, ourStatd: false };
+    expect(systemdUnitsToStop(never)).toEqual([]);
+    expect(systemdUnitsToStop({ ...never, serverRunsHere: true })).toEqual(['nfs-server.service', 'nfsdcld.service']);
+    expect(systemdUnitsToStop({ ...never, ourStatd: true })).toEqual(['rpc-statd.service']);
+    expect(systemdUnitsToStop({ ...never, ourDropins: true })).toEqual(['nfs-server.service', 'nfsdcld.service', 'rpc-statd.service']);
+    expect(systemdUnitsToStop({ ...never, ourDropins: true, v4only: true })).toEqual(['nfs-server.service', 'nfsdcld.service']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Ops } from './ops.js';
-import { alive, cmdline, terminate } from './processes.js';
+import { alive, cmdline, inOurNamespaces, terminate } from './processes.js';
 
 /**
  * Reboot notification (sm-notify) after a start or failover. It must go out
@@ -125,7 +125,7 @@ export function notifierPid(pidFile: string): number | undefined {
     return undefined;
   }
   // A reused pid is not ours: the shell runs as "sh -c <script> nfsserver-notify …".
-  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid) || !cmdline(pid).includes(NOTIFIER_NAME)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid) || !inOurNamespaces(pid) || !cmdline(pid).includes(NOTIFIER_NAME)) return undefined;
   return pid;
 }
 

@@ -23,7 +23,7 @@ import { nfsdThreads, setLockdPort } from './nfsd.js';
 import type { Ops } from './ops.js';
 import { cmdline, forgetProcesses, recordProcesses } from './processes.js';
 import { statdArgs, type StatdConfig } from './statd.js';
-import { execStartDropin, isSystemdPid1, removeDropins, systemctl, writeDropins } from './systemd.js';
+import { dropinPath, execStartDropin, isSystemdPid1, removeDropins, systemctl, writeDropins } from './systemd.js';
 
 /**
  * Starting and stopping the NFS server daemons in one of three ways:
@@ -109,10 +109,25 @@ async function startWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
   await waitNfsdUp(ops, `systemctl start ${UNITS.server}`);
 }
 
-async function stopWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
-  await systemctl(ops, ['stop', UNITS.server], false);
-  await systemctl(ops, ['stop', UNITS.cld], false);
-  if (!c.v4only) await systemctl(ops, ['stop', UNITS.statd], false);
+/**
+ * The units stop hands to systemd: only what this resource runs here. Our
+ * drop-ins (written at start, in /run) say the units run with our settings;
+ * without them, nfs-server only when this node's server is ours to stop
+ * (shared directory bound, nfsd threads in our network namespace) and
+ * rpc-statd only when the statd running is ours: a node's own statd (and
+ * the node's own idle units) stay.
+ */
+export function systemdUnitsToStop(o: { v4only: boolean; ourDropins: boolean; serverRunsHere: boolean; ourStatd: boolean }): string[] {
+  const units: string[] = [];
+  if (o.ourDropins || o.serverRunsHere) units.push(UNITS.server, UNITS.cld);
+  if (!o.v4only && (o.ourDropins || o.ourStatd)) units.push(UNITS.statd);
+  return units;
+}
+
+async function stopWithSystemd(ops: Ops, c: ServerConfig, serverRunsHere: boolean): Promise<void> {
+  const ourDropins = existsSync(dropinPath(UNITS.server));
+  const ourStatd = running(DAEMON.statd).some((p) => isOurStatd(cmdline(p.pid), c.statd));
+  for (const unit of systemdUnitsToStop({ v4only: c.v4only, ourDropins, serverRunsHere, ourStatd })) await systemctl(ops, ['stop', unit], false);
   let reload = removeDropins([UNITS.server, UNITS.mountd, UNITS.statd]);
   if (existsSync(`/run/systemd/system/${UNITS.statdNotify}`)) {
     await systemctl(ops, ['unmask', '--runtime', UNITS.statdNotify], false);
@@ -161,8 +176,9 @@ export async function startDaemons(ops: Ops, c: ServerConfig): Promise<void> {
  */
 export async function stopDaemons(ops: Ops, c: ServerConfig, o: { bound: boolean }): Promise<void> {
   const serverRunsHere = o.bound || (nfsdThreads() ?? 0) > 0;
-  if (c.backend === 'systemd') await stopWithSystemd(ops, c);
-  else if (c.backend === 'init-script') await initScript(ops, c, 'stop');
+  if (c.backend === 'systemd') await stopWithSystemd(ops, c, serverRunsHere);
+  // The distribution's script stops whatever NFS server the node runs: only when it is ours.
+  else if (c.backend === 'init-script' && serverRunsHere) await initScript(ops, c, 'stop');
   // Whatever the backend left behind: threads that refuse to die, daemons started otherwise.
   await stopNfsd(ops);
   await stopMountd(ops, c.records.mountd, { serverRunsHere });
