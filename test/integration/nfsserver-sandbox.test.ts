@@ -336,6 +336,18 @@ describe('monitor and stop with the real daemons', () => {
         n.run(['kill', '-CONT', String(statdPid)]);
       }
       expect(mon(LEVEL10).code).toBe(0);
+      // rpcbind stops answering: clients cannot find any service; the check ends within the op timeout
+      const rpcbindPid = n.pids('rpcbind')[0]!;
+      n.run(['kill', '-STOP', String(rpcbindPid)]);
+      try {
+        expect(mon().code).toBe(0);
+        const r2 = n.agent('monitor', params, { interval: 30_000, timeout: 4000 }, LEVEL10);
+        expect(r2.code, r2.stderr).toBe(1);
+        expect(r2.reason).toMatch(new RegExp(`^NFS server does not answer over RPC: rpcbind does not answer on ${FLOAT.replace(/\./g, '\\.')} port 111: no answer within [\\d.]+ s$`));
+      } finally {
+        n.run(['kill', '-CONT', String(rpcbindPid)]);
+      }
+      expect(mon(LEVEL10).code).toBe(0);
       // a probe stays a probe (0/7/1 from /proc), whatever the level
       expect(n.agent('monitor', params, { interval: 0 }, LEVEL10).code).toBe(0);
     });
