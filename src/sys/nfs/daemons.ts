@@ -186,7 +186,12 @@ export async function stopNfsd(ops: Ops, graceMs = 10_000): Promise<void> {
   const up = () => (nfsdThreads() ?? 0) > 0;
   if (!up()) return;
   if (nfsdThreads() !== undefined) await ops.run('rpc.nfsd', ['0'], { check: false, timeoutMs: graceMs });
-  if (await settle(ops, () => !up(), graceMs)) return;
+  if (await settle(ops, () => !up(), graceMs)) {
+    // The count drops before the threads have exited; give them a moment (they may also be another
+    // namespace's, so this only waits, bounded, and never fails).
+    await settle(ops, () => nfsdKernelThreads().length === 0, Math.min(graceMs, 5000));
+    return;
+  }
   const threads = nfsdKernelThreads();
   ops.log.warn(`nfsd threads ${threads.map((p) => p.pid).join(', ')} did not stop: sending SIGKILL`);
   const left = await terminate(
