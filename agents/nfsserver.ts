@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import * as z from 'zod/mini';
 import { join } from 'node:path';
+import * as z from 'zod/mini';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
 import { DAEMON, isOurStatd, ourSmNotify, running, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
 import { describeDiff, diffExports, readEtab, type ExportDiff } from '../src/sys/nfs/etab.js';
@@ -463,7 +463,7 @@ async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
   });
 }
 
-/** The owner of statd's sm/ (a link there counts as root: nothing is copied for it). */
+/** The owner of statd's sm/ (where sm/ is not a directory of its own: the distribution's statd user). */
 function ownerOfSm(dir: string): { uid: number; gid: number } {
   try {
     const st = lstatSync(join(dir, 'sm'));
