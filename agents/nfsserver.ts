@@ -1,20 +1,31 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import * as z from 'zod/mini';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
-import { DAEMON, ourSmNotify, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
+import { DAEMON, isOurStatd, ourSmNotify, running, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
 import { describeDiff, diffExports, readEtab, type ExportDiff } from '../src/sys/nfs/etab.js';
 import { applyExports, unexportAll, unexportListed } from '../src/sys/nfs/exportfs.js';
+import { normalizePath, pathProblem } from '../src/sys/nfs/files.js';
 import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
 import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodir } from '../src/sys/nfs/infodir.js';
 import { bindInfodir, ensureNfsdFs, mountRpcPipefs, rpcPipefsMounted, unbindInfodir, unmountRpcPipefs } from '../src/sys/nfs/mounts.js';
 import { kernelCanServeNfs, nfsdFsMounted, nfsdThreads, nfsdVersions } from '../src/sys/nfs/nfsd.js';
 import { addressesOf, hostNameOf, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
-import { cmdline, findProcesses } from '../src/sys/nfs/processes.js';
+import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/processes.js';
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
-import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdArgvMatches, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
+import { isLocalAddress, NFS_SERVICES, nfs4Problems, rpcProblems } from '../src/sys/nfs/rpc-health.js';
+import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
 
-const absolute = (v: string) => (v.startsWith('/') ? undefined : 'not an absolute path');
+/**
+ * A path parameter: absolute, without "." or ".." components (6 otherwise:
+ * "/var/lib/nfs/../../etc" must not send mounts and directories elsewhere),
+ * used in its normalised form ("//" and a trailing "/" removed).
+ */
+function pathParam<O extends Parameters<typeof param.string>[0]>(o: O) {
+  const decl = param.string({ ...o, check: (v: string) => pathProblem(v) ?? o.check?.(normalizePath(v)) });
+  return { ...decl, schema: z.pipe(decl.schema, z.transform(normalizePath)) } as unknown as typeof decl;
+}
 const port = (shortdesc: string, longdesc: string) => param.integer({ shortdesc, longdesc, min: 1, max: 65535 });
 
 /** "10.0.0.5, 10.0.0.6" or "10.0.0.5 fd00::5" → addresses. */
@@ -22,15 +33,14 @@ const addressList = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(
 
 /** Parameters: ocf:heartbeat:nfsserver's (names, defaults, meanings), plus the export table. */
 const params = {
-  nfs_init_script: param.string({
+  nfs_init_script: pathParam({
     shortdesc: 'Init script for the NFS server',
     longdesc: `Init script that starts and stops nfsd and rpc.mountd (e.g. /etc/init.d/nfs-kernel-server), used only where PID 1 is not systemd. Unset (the default): the agent starts the daemons itself. rpcbind and rpc.statd are always started by the agent, which sets statd's identity. Debian's nfs-kernel-server script does not start nfsd while /etc/exports is empty.`,
-    check: absolute,
   }),
-  nfs_shared_infodir: param.string({
+  nfs_shared_infodir: pathParam({
     shortdesc: 'Shared directory for NFS state',
+    check: (v) => (v === '/' ? 'must not be /' : undefined),
     longdesc: `Directory on the shared filesystem for the NFS server's state; bind-mounted over ${NFS_STATE_DIR} while the resource runs. Must fail over before this resource (the Filesystem resource of the group). Created with the layout nfs-utils expects (etab, rmtab, v4recovery, statd's sm, sm.bak, sm.ha). Unset: ${NFS_STATE_DIR} stays local (no lock recovery after failover).`,
-    check: absolute,
   }),
   nfs_ip: param.string({
     shortdesc: 'Floating IP address(es) of the NFS service',
@@ -69,11 +79,16 @@ const params = {
     min: 1,
   }),
   nfsv4_only: param.boolean({ shortdesc: 'NFSv4 only', longdesc: 'Serve NFSv4 only: no rpcbind, no rpc.statd, no NFSv3/MOUNT (rpc.nfsd and rpc.mountd with -N 2 -N 3).', default: false }),
-  rpcpipefs_dir: param.string({
+  rpcpipefs_dir: pathParam({
     shortdesc: 'Mount point of rpc_pipefs',
     longdesc: `Where rpc_pipefs (the kernel's pipes to rpc.idmapd, rpc.gssd, nfsdcld) is mounted on start. Below ${NFS_STATE_DIR} (the default) it is mounted inside the bound shared directory and unmounted on stop; elsewhere (e.g. /run/rpc_pipefs) it is left mounted on stop, for the node's other NFS users.`,
     default: '/var/lib/nfs/rpc_pipefs',
-    check: absolute,
+    check: (v) => {
+      if (v === NFS_STATE_DIR || v === '/') return `must not be ${v} itself`;
+      // statd's user writes there: a link planted on the way would redirect the mount.
+      const statdOwned = ['sm', 'sm.bak', 'sm.ha', 'statd'].find((d) => v === `${NFS_STATE_DIR}/${d}` || v.startsWith(`${NFS_STATE_DIR}/${d}/`));
+      return statdOwned ? `must not be inside statd's directory ${NFS_STATE_DIR}/${statdOwned}` : undefined;
+    },
   }),
   exports: param.string({
     shortdesc: 'Export table',
@@ -81,10 +96,9 @@ const params = {
 "/srv/nfs/data 192.168.0.0/24(rw,sync,no_root_squash,fsid=1); /srv/nfs/home 192.168.0.0/24(rw,sync)".
 Exports without fsid= get one derived from the path (derive_fsid).`,
   }),
-  exports_file: param.string({
+  exports_file: pathParam({
     shortdesc: 'Export table file',
     longdesc: 'A file with exports in exports(5) syntax (e.g. on the shared filesystem), instead of or besides exports. Read on start and by monitor.',
-    check: absolute,
   }),
   directory: param.string({
     shortdesc: 'Directory to export (ocf:heartbeat:exportfs style)',
@@ -158,7 +172,17 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
   actions: {
     start: { timeout: 40, validate: true, handler: start },
     stop: { timeout: 20, handler: stop },
-    monitor: { timeout: 20, interval: 10, depth: 0, handler: monitor },
+    monitor: {
+      timeout: 20,
+      interval: 10,
+      depth: 0,
+      // depth 10: the services over RPC, as clients see them, on an interval of its own.
+      ops: [
+        { timeout: 20, interval: 10, depth: 0 },
+        { timeout: 20, interval: 30, depth: 10 },
+      ],
+      handler: monitor,
+    },
   },
 });
 
@@ -217,7 +241,7 @@ function which(prog: string): string | undefined {
 function requiredPrograms(p: Params): string[] {
   const progs = ['exportfs', 'rpc.nfsd', 'rpc.mountd', 'mount', 'umount'];
   if (!p.nfsv4_only) progs.push('rpcbind', 'rpc.statd');
-  if (!p.nfsv4_only && !p.nfs_no_notify) progs.push('sm-notify', 'setsid', 'ip');
+  if (!p.nfsv4_only && !p.nfs_no_notify) progs.push('sm-notify', 'setsid', 'setpriv', 'ip');
   if (p.nfs_server_scope) progs.push('unshare');
   return progs;
 }
@@ -242,7 +266,7 @@ function serverConfig(ctx: NfsCtx): ServerConfig {
     lockdUdpPort: p.lockd_udp_port,
     statd: statdConfig(p),
     pipefsDir: p.rpcpipefs_dir,
-    idmapdMarker: rsc(ctx, 'idmapd'),
+    records: { mountd: rsc(ctx, 'mountd.pid'), idmapd: rsc(ctx, 'idmapd.pid') },
     which: (prog) => which(prog) ?? prog,
   };
 }
@@ -254,7 +278,10 @@ interface Status {
   /** undefined: no shared directory configured. */
   bound?: boolean;
   threads: number;
+  /** A mountd runs in our namespaces (it serves this node's clients). */
   mountd: boolean;
+  /** The mountd this resource started or took over (recorded at start) still runs. */
+  ourMountd: boolean;
   rpcbind: boolean;
   /** Our statd (identity and state directory as configured); undefined for NFSv4 only. */
   statd?: boolean;
@@ -263,19 +290,18 @@ interface Status {
   table: Table;
 }
 
-/** Everything monitor looks at, read from /proc and files: one pass over /proc, no forks. */
+/** Everything monitor looks at, read from /proc and files, no forks. */
 function status(ctx: NfsCtx): Status {
   const p = ctx.params;
   const table = loadExports(ctx, { mustExist: false });
-  const procs = findProcesses([DAEMON.rpcbind, DAEMON.statd, DAEMON.mountd]).filter((x) => !x.kernelThread);
-  const has = (comm: string) => procs.filter((x) => x.comm === comm);
   const statdCfg = statdConfig(p);
   return {
     bound: p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : undefined,
     threads: nfsdThreads() ?? 0,
-    mountd: has(DAEMON.mountd).length > 0,
-    rpcbind: has(DAEMON.rpcbind).length > 0,
-    statd: p.nfsv4_only ? undefined : has(DAEMON.statd).some((x) => statdArgvMatches(cmdline(x.pid), statdCfg) === undefined),
+    mountd: running(DAEMON.mountd).length > 0,
+    ourMountd: recordedProcesses(rsc(ctx, 'mountd.pid'), DAEMON.mountd).some((x) => inOurNamespaces(x.pid)),
+    rpcbind: running(DAEMON.rpcbind).length > 0,
+    statd: p.nfsv4_only ? undefined : running(DAEMON.statd).some((x) => isOurStatd(cmdline(x.pid), statdCfg)),
     exports: table.exports.length || table.unreadable ? diffExports(table.exports, readEtab()) : undefined,
     table,
   };
@@ -294,21 +320,55 @@ function missingPieces(s: Status, p: Params): string[] {
   return out;
 }
 
-/** Any piece of this resource up? (A statd or rpcbind alone is the node's, not ours.) */
+/**
+ * Any piece of this resource up? Only what is ours counts: our bound state
+ * directory, nfsd (one per network namespace, it cannot be someone else's),
+ * the mountd we recorded, a statd with our arguments, our exports. A node's
+ * own boot-time statd, mountd or rpcbind, or a container's, are not.
+ */
 function anyPieceUp(s: Status): boolean {
-  return s.bound === true || s.threads > 0 || s.mountd || s.statd === true || (s.exports?.present.length ?? 0) > 0 || (s.exports?.wrongFsid.length ?? 0) > 0;
+  return s.bound === true || s.threads > 0 || s.ourMountd || s.statd === true || (s.exports?.present.length ?? 0) > 0 || (s.exports?.wrongFsid.length ?? 0) > 0;
 }
 
 // ---------------------------------------------------------------------------
 // Actions
 
-/** 0 all up, 7 nothing up, 1 half up (naming what is missing). */
-function monitor(ctx: NfsCtx): number {
+/**
+ * 0 all up, 7 nothing up, 1 half up (naming what is missing). At
+ * OCF_CHECK_LEVEL 10 and above (not in probes), all up must also answer
+ * over RPC as clients see it.
+ */
+async function monitor(ctx: NfsCtx): Promise<number> {
   const s = status(ctx);
   const missing = missingPieces(s, ctx.params);
-  if (missing.length === 0) return OCF.SUCCESS;
+  if (missing.length === 0) {
+    if (ctx.checkLevel >= 10 && !ctx.isProbe) await checkRpc(ctx);
+    return OCF.SUCCESS;
+  }
   if (!anyPieceUp(s)) return OCF.NOT_RUNNING;
   throw fail.generic(`NFS server partly up: ${missing.join('; ')}`);
+}
+
+/**
+ * rpcbind's registrations of nfsd, rpc.mountd and rpc.statd, and a NULL call
+ * to each, from this process (no fork), on the first floating address once it
+ * is configured here (it comes up after this resource), else on the loopback
+ * address. Bounded by the op timeout.
+ */
+async function checkRpc(ctx: NfsCtx): Promise<void> {
+  const p = ctx.params;
+  let host = '127.0.0.1';
+  for (const a of addressList(p.nfs_ip)) {
+    if (await isLocalAddress(a)) {
+      host = a;
+      break;
+    }
+  }
+  const limit = Math.max(100, ctx.deadline.bound(5000));
+  const services = p.nfsv4_only ? [] : [NFS_SERVICES.nfs, NFS_SERVICES.mountd, NFS_SERVICES.statd];
+  const problems = p.nfsv4_only ? await nfs4Problems(host, limit) : await rpcProblems(host, services, limit);
+  if (problems.length) throw fail.generic(`NFS server does not answer over RPC: ${problems.join('; ')}`);
+  ctx.log.debug(`RPC services answer on ${host}`);
 }
 
 async function start(ctx: NfsCtx): Promise<number> {
@@ -334,8 +394,9 @@ async function start(ctx: NfsCtx): Promise<number> {
       // This node's own layout decides where statd's files go (Debian: /var/lib/nfs, Red Hat: /var/lib/nfs/statd).
       const sub = statdDir(NFS_STATE_DIR) === NFS_STATE_DIR ? '' : 'statd';
       const owner = statdOwner();
+      const warn = (m: string) => ctx.log.warn(m);
       prepareInfodir(p.nfs_shared_infodir);
-      prepareStatdDir(join(p.nfs_shared_infodir, sub), owner, sub !== '');
+      prepareStatdDir(join(p.nfs_shared_infodir, sub), owner, sub !== '', warn);
       if (p.rpcpipefs_dir.startsWith(`${NFS_STATE_DIR}/`)) mkdirSync(join(p.nfs_shared_infodir, p.rpcpipefs_dir.slice(NFS_STATE_DIR.length)), { recursive: true });
     }
     await bindInfodir(ctx, p.nfs_shared_infodir);
@@ -344,7 +405,7 @@ async function start(ctx: NfsCtx): Promise<number> {
 
   const server = serverConfig(ctx);
   if (!p.nfsv4_only) {
-    const restored = restoreNotifyList(server.statd.dir);
+    const restored = restoreNotifyList(server.statd.dir, (m) => ctx.log.warn(m));
     if (restored.length) ctx.log.info(`clients to notify, from the saved list: ${restored.join(', ')}`);
   }
   ctx.log.info(`starting the NFS server (${server.backend})`);
@@ -371,7 +432,7 @@ async function start(ctx: NfsCtx): Promise<number> {
  */
 async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
   const p = ctx.params;
-  snapshotNotifyList(dir);
+  snapshotNotifyList(dir, (m) => ctx.log.warn(m));
   const waitFor = addressList(p.nfs_ip);
   const wanted = p.statd_hostname ? [p.statd_hostname] : waitFor;
   const names: string[] = [];
@@ -398,7 +459,19 @@ async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
     waitSeconds: p.nfs_notify_wait,
     pidFile: rsc(ctx, 'notify.pid'),
     tag: `nfsserver(${ctx.instance})`,
+    statdOwner: ownerOfSm(dir),
   });
+}
+
+/** The owner of statd's sm/ (where sm/ is not a directory of its own: the distribution's statd user). */
+function ownerOfSm(dir: string): { uid: number; gid: number } {
+  try {
+    const st = lstatSync(join(dir, 'sm'));
+    if (st.isDirectory()) return { uid: st.uid, gid: st.gid };
+  } catch {
+    // no sm/: sm-notify has nothing to send either
+  }
+  return statdOwner();
 }
 
 function warnAboutVersions(ctx: NfsCtx): void {
@@ -413,9 +486,9 @@ async function stop(ctx: NfsCtx): Promise<number> {
 
   // sm-notify still retrying holds the state directory.
   await stopNotifier(ctx, rsc(ctx, 'notify.pid'));
-  await stopProcesses(ctx, 'sm-notify', ourSmNotify(server.statd.dir));
+  await stopProcesses(ctx, 'sm-notify', await ourSmNotify(ctx, server.statd.dir, { bound }));
 
-  await stopDaemons(ctx, server);
+  await stopDaemons(ctx, server, { bound });
 
   // With a shared state directory the whole etab is ours; without, only the table's entries.
   if (bound) await unexportAll(ctx);
@@ -426,7 +499,7 @@ async function stop(ctx: NfsCtx): Promise<number> {
   }
 
   if (!p.nfsv4_only && existsSync(join(server.statd.dir, 'sm.ha'))) {
-    const n = snapshotNotifyList(server.statd.dir);
+    const n = snapshotNotifyList(server.statd.dir, (m) => ctx.log.warn(m));
     ctx.log.debug(`saved ${n} client(s) to notify in ${server.statd.dir}/sm.ha`);
   }
 

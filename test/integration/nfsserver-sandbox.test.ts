@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { parseEtab, parseExportfsVerbose, exportedFsid } from '../../src/sys/nfs
 import { NOTIFIER_SCRIPT, notifierArgs } from '../../src/sys/nfs/notify.js';
 import { passwdLookup } from '../../src/sys/nfs/statd.js';
 import { readMounts } from '../../src/sys/mountinfo.js';
-import { AGENTS_EXE, type AgentRun } from '../helpers/agent.js';
+import { AGENTS_EXE, ROOT, type AgentRun } from '../helpers/agent.js';
 import { have, isRoot, uniqueName } from '../helpers/system.js';
 
 /**
@@ -87,11 +87,12 @@ class Sandbox {
   }
 
   /** Runs the built agent as Pacemaker would, inside the sandbox. */
-  agent(action: string, params: Record<string, string>, meta: Record<string, string | number> = {}): AgentRun {
+  agent(action: string, params: Record<string, string>, meta: Record<string, string | number> = {}, o: { env?: Record<string, string>; wrap?: string[] } = {}): AgentRun {
     const env = ['OCF_ROOT=/usr/lib/ocf', 'OCF_RESOURCE_INSTANCE=nfs', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
     for (const [k, v] of Object.entries(params)) env.push(`OCF_RESKEY_${k}=${v}`);
     for (const [k, v] of Object.entries(meta)) env.push(`OCF_RESKEY_CRM_meta_${k}=${v}`);
-    const r = this.exec(['env', '-i', ...env, AGENTS_EXE, 'nfsserver', action], { timeoutMs: 120_000 });
+    for (const [k, v] of Object.entries(o.env ?? {})) env.push(`${k}=${v}`);
+    const r = this.exec([...(o.wrap ?? []), 'env', '-i', ...env, AGENTS_EXE, 'nfsserver', action], { timeoutMs: 120_000 });
     return { ...r, reason: /^ocf-exit-reason:(.*)$/m.exec(r.stderr)?.[1] };
   }
 
@@ -247,6 +248,111 @@ describe('monitor and stop with the real daemons', () => {
     expect(n.agent('monitor', params, { interval: 0 }).code).toBe(7);
   });
 
+  it("stop writes nothing through a link statd's user planted in sm.ha: the link is replaced, its target kept", () => {
+    const n = halfUpNode();
+    const victim = join(mkdtempSync(join(base, 'victim-')), 'root-only');
+    writeFileSync(victim, 'precious\n', { mode: 0o600 });
+    // statd's user (who owns sm.ha in shared directories an older start prepared) plants the link
+    const o = statd();
+    n.run(['setpriv', `--reuid=${o.uid}`, `--regid=${o.gid}`, '--clear-groups', '--', 'ln', '-s', victim, '/var/lib/nfs/sm.ha/10.77.0.2']);
+
+    const r = n.agent('stop', params);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(join(infodir, 'sm.ha', '10.77.0.2')).isFile()).toBe(true);
+    expect(readFileSync(join(infodir, 'sm.ha', '10.77.0.2'), 'utf8')).toBe(smRecord('10.77.0.2', 'n1'));
+  });
+
+  describe('the RPC-level monitor (OCF_CHECK_LEVEL=10)', () => {
+    /**
+     * This kernel has no nfsd: a stand-in gives the node what a running nfsd
+     * shows, /proc/fs/nfsd/threads (a tmpfs over /proc/fs in the sandbox) and
+     * the NFS RPC program (100003 v3 on UDP and TCP port 2049, registered with
+     * rpcbind; test/fixtures/nfs-standin). rpcbind, rpc.mountd and rpc.statd
+     * are the real daemons. The nfs program of the kernel is asked in
+     * test/qemu/nfsserver.test.ts.
+     */
+    function servingNode(): Sandbox {
+      const n = halfUpNode();
+      n.run(['mount', '-t', 'tmpfs', '-o', 'mode=755', 'nfsd-standin', '/proc/fs']);
+      n.run(['mkdir', '/proc/fs/nfsd']);
+      n.run(['sh', '-c', 'echo 8 > /proc/fs/nfsd/threads']);
+      const log = join(base, `standin-${n.pid}.log`);
+      n.detach([process.execPath, join(ROOT, 'test', 'fixtures', 'nfs-standin', 'nfs-rpc-standin.cjs')], log);
+      waitFor('the NFS stand-in to register', () => existsSync(log) && readFileSync(log, 'utf8').includes('registered'), 15_000, () => readFileSync(log, 'utf8'));
+      return n;
+    }
+    const LEVEL10 = { env: { OCF_CHECK_LEVEL: '10' } };
+
+    /** The monitor under strace -f: its result and the processes it started (thread clones do not count). */
+    function traced(n: Sandbox, level: Record<string, string>): { run: AgentRun; processes: string[] } {
+      const file = join(base, `trace-${n.pid}-${Date.now()}`);
+      const run = n.agent('monitor', params, { interval: 30_000 }, { env: level, wrap: ['strace', '-f', '-qq', '-e', 'trace=execve,fork,vfork,clone,clone3', '-o', file] });
+      const lines = readFileSync(file, 'utf8').split('\n');
+      // strace runs env, env runs the agent: two execve; anything more, or a clone without CLONE_THREAD, is a process the monitor started.
+      const execs = lines.filter((l) => /\bexecve\(/.test(l) && !/ENOENT/.test(l));
+      const forks = lines.filter((l) => /\b(v?fork|clone3?)\(/.test(l) && !/CLONE_THREAD/.test(l) && !/resumed>/.test(l));
+      // The trace saw the agent itself (its execve and its threads): an empty list is a real finding.
+      expect(execs.some((l) => l.includes(AGENTS_EXE))).toBe(true);
+      expect(lines.some((l) => /clone3?\(.*CLONE_THREAD/.test(l))).toBe(true);
+      return { run, processes: [...execs.slice(2), ...forks] };
+    }
+
+    it('0 while every service answers; 1 naming the service when mountd is unregistered or statd stops answering, all processes still there; no process started', () => {
+      if (!have('strace')) throw new Error('strace is missing (apt-get install strace)');
+      const n = servingNode();
+      const mon = (o = {}) => n.agent('monitor', params, { interval: 30_000 }, o);
+      let r = mon();
+      expect(r.code, r.stderr).toBe(0); // level 0: /proc and files
+      const healthy = traced(n, LEVEL10.env);
+      expect(healthy.run.code, healthy.run.stderr).toBe(0);
+      expect(healthy.processes).toEqual([]);
+
+      // mountd's registrations gone from rpcbind (as after an rpcbind restart without -w): clients get "portmap query failed"
+      for (const v of ['1', '2', '3']) n.run(['rpcinfo', '-d', '100005', v]);
+      expect(mon().code).toBe(0); // the process is still there
+      r = mon(LEVEL10);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.reason).toBe('NFS server does not answer over RPC: rpc.mountd (program 100005) is not registered with rpcbind on 127.0.0.1');
+
+      // mountd registered again (restarted); then statd stops answering (SIGSTOP: the process stays)
+      n.run(['kill', String(n.pids('rpc.mountd')[0])]);
+      waitFor('rpc.mountd to end', () => n.pids('rpc.mountd').length === 0);
+      n.run(['rpc.mountd']);
+      expect(mon(LEVEL10).code).toBe(0);
+      // the floating address configured here: the services are asked there, where clients ask
+      n.run(['ip', 'addr', 'add', `${FLOAT}/32`, 'dev', 'lo']);
+      const statdPid = n.pids('rpc.statd')[0]!;
+      n.run(['kill', '-STOP', String(statdPid)]);
+      try {
+        expect(mon().code).toBe(0);
+        const stuck = traced(n, LEVEL10.env);
+        expect(stuck.run.code, stuck.run.stderr).toBe(1);
+        expect(stuck.run.reason).toMatch(new RegExp(`^NFS server does not answer over RPC: rpc\\.statd \\(program 100024 version 1, (udp|tcp) port \\d+\\) does not answer on ${FLOAT.replace(/\./g, '\\.')}: no answer within`));
+        expect(stuck.run.reason).not.toMatch(/rpc\.mountd|nfsd/);
+        expect(stuck.processes).toEqual([]);
+        expect(n.pids('rpc.statd')).toEqual([statdPid]);
+      } finally {
+        n.run(['kill', '-CONT', String(statdPid)]);
+      }
+      expect(mon(LEVEL10).code).toBe(0);
+      // rpcbind stops answering: clients cannot find any service; the check ends within the op timeout
+      const rpcbindPid = n.pids('rpcbind')[0]!;
+      n.run(['kill', '-STOP', String(rpcbindPid)]);
+      try {
+        expect(mon().code).toBe(0);
+        const r2 = n.agent('monitor', params, { interval: 30_000, timeout: 4000 }, LEVEL10);
+        expect(r2.code, r2.stderr).toBe(1);
+        expect(r2.reason).toMatch(new RegExp(`^NFS server does not answer over RPC: rpcbind does not answer on ${FLOAT.replace(/\./g, '\\.')} port 111: no answer within [\\d.]+ s$`));
+      } finally {
+        n.run(['kill', '-CONT', String(rpcbindPid)]);
+      }
+      expect(mon(LEVEL10).code).toBe(0);
+      // a probe stays a probe (0/7/1 from /proc), whatever the level
+      expect(n.agent('monitor', params, { interval: 0 }, LEVEL10).code).toBe(0);
+    });
+  });
+
   it('stop names what still holds /var/lib/nfs when it cannot unbind, and succeeds once it is gone', () => {
     const n = halfUpNode();
     n.detach(['sh', '-c', 'cd /var/lib/nfs && exec sleep 300']);
@@ -262,6 +368,62 @@ describe('monitor and stop with the real daemons', () => {
     const again = n.agent('stop', params);
     expect(again.code, again.stderr).toBe(0);
     expect(n.mountedAt('/var/lib/nfs')).toBe(false);
+  });
+});
+
+describe("daemons that are not this resource's", () => {
+  /**
+   * A node whose NFS daemons are not the resource's: a state directory of its
+   * own over /var/lib/nfs (as the node's installation has it), rpcbind.
+   */
+  function bareNode(): { n: Sandbox; params: Record<string, string> } {
+    const root = mkdtempSync(join(base, 'bare-'));
+    chmodSync(root, 0o755);
+    const state = join(root, 'var-lib-nfs');
+    const o = statd();
+    for (const d of ['sm', 'sm.bak']) {
+      mkdirSync(join(state, d), { recursive: true });
+      chownSync(join(state, d), o.uid, o.gid);
+    }
+    writeFileSync(join(state, 'etab'), '');
+    writeFileSync(join(state, 'rmtab'), '');
+    mkdirSync(join(root, 'export'));
+    const n = sandbox();
+    n.run(['mount', '--bind', state, '/var/lib/nfs']);
+    n.run(['rpcbind', '-w']);
+    return { n, params: { exports: `${join(root, 'export')} 10.0.0.0/8(rw,sync,fsid=5)` } };
+  }
+
+  it("a node's boot-time rpc.statd and rpc.mountd (no arguments): probe and monitor 7; stop of the never-started resource leaves them", () => {
+    const { n, params } = bareNode();
+    n.run(['rpc.statd']);
+    n.run(['rpc.mountd']);
+    const [statdPid, mountdPid] = [n.pids('rpc.statd'), n.pids('rpc.mountd')];
+    expect(statdPid).toHaveLength(1);
+    expect(mountdPid).toHaveLength(1);
+
+    const probe = n.agent('monitor', params, { interval: 0 });
+    expect(probe.code, probe.stderr).toBe(7);
+    expect(n.agent('monitor', params, { interval: 10_000 }).code).toBe(7);
+    const stop = n.agent('stop', params);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(n.pids('rpc.statd')).toEqual(statdPid);
+    expect(n.pids('rpc.mountd')).toEqual(mountdPid);
+  });
+
+  it("a container's rpc.mountd (another PID namespace): the node's probe says 7, its stop leaves the container's mountd alone", () => {
+    const { n, params } = bareNode();
+    n.detach(['unshare', '--pid', '--fork', '--mount-proc', '--', 'rpc.mountd', '-F']);
+    waitFor("the container's rpc.mountd", () => n.pids('rpc.mountd').length === 1);
+    const [mountd] = n.pids('rpc.mountd');
+    // it really is in another PID namespace than the node's own processes
+    expect(n.run(['readlink', `/proc/${mountd}/ns/pid`])).not.toBe(n.run(['readlink', '/proc/self/ns/pid']));
+
+    const probe = n.agent('monitor', params, { interval: 0 });
+    expect(probe.code, probe.stderr).toBe(7);
+    const stop = n.agent('stop', params);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(n.pids('rpc.mountd')).toEqual([mountd]);
   });
 });
 
@@ -322,7 +484,7 @@ describe('reboot notification (sm-notify) after the floating address comes up', 
   /** Starts the notifier in the server exactly as the agent's start does. */
   function notifier(p: ReturnType<typeof pair>, waitSeconds: number) {
     p.server.run(['mkdir', '-p', '/run/resource-agents']);
-    const args = notifierArgs({ waitFor: [p.ip.float], names: [p.ip.float], statdDir: p.state, waitSeconds, pidFile: p.pidFile, tag: 'nfsserver(nfs)' });
+    const args = notifierArgs({ waitFor: [p.ip.float], names: [p.ip.float], statdDir: p.state, waitSeconds, pidFile: p.pidFile, tag: 'nfsserver(nfs)', statdOwner: statd() });
     p.server.run(['setsid', '-f', 'sh', '-c', NOTIFIER_SCRIPT, ...args]);
     waitFor('the notifier pid file', () => p.server.exec(['test', '-s', p.pidFile]).code === 0, 5000);
   }
@@ -340,6 +502,34 @@ describe('reboot notification (sm-notify) after the floating address comes up', 
     waitFor('the notifier to finish', () => p.server.exec(['test', '-e', p.pidFile]).code !== 0);
     const lists = () => `sm: ${readdirSync(join(p.state, 'sm')).join(' ')}; sm.bak: ${readdirSync(join(p.state, 'sm.bak')).join(' ')}; client log:\n${p.log()}\nserver ps:\n${p.server.exec(['ps', '-eo', 'pid,stat,args']).stdout}`;
     waitFor('sm-notify to forget the notified client', () => readdirSync(join(p.state, 'sm.bak')).length === 0 && readdirSync(join(p.state, 'sm')).length === 0, 15_000, lists);
+  });
+
+  it("puts the saved client list back as statd's user: the client is notified; a link statd's user put in place of sm/ leads nowhere", () => {
+    const p = pair();
+    const o = statd();
+    // the client is only in the saved list (a node died after sm-notify had consumed sm/)
+    rmSync(join(p.state, 'sm', p.ip.client));
+    writeFileSync(join(p.state, 'sm.ha', p.ip.client), smRecord(p.ip.client, 'server1'));
+    notifier(p, 60);
+    p.server.run(['ip', 'addr', 'add', `${p.ip.float}/24`, 'dev', p.vs]);
+    waitFor('the client to receive SM_NOTIFY', () => p.log().includes('Received SM_NOTIFY from nfs-vip'), 30_000);
+    waitFor('the notifier to finish', () => p.server.exec(['test', '-e', p.pidFile]).code !== 0, 30_000);
+
+    // Red Hat's layout: statd's user owns the state directory and swaps sm/ for a link to a root-only directory
+    const q = pair();
+    const rootOnly = mkdtempSync(join(base, 'root-only-'));
+    chownSync(q.state, o.uid, o.gid);
+    writeFileSync(join(q.state, 'sm.ha', 'victim-name'), smRecord('victim-name', 'server1'));
+    rmSync(join(q.state, 'sm'), { recursive: true });
+    q.server.run(['setpriv', `--reuid=${o.uid}`, `--regid=${o.gid}`, '--clear-groups', '--', 'ln', '-s', rootOnly, join(q.state, 'sm')]);
+    const untouched = statSync(rootOnly).mtimeMs;
+    notifier(q, 60);
+    q.server.run(['ip', 'addr', 'add', `${q.ip.float}/24`, 'dev', q.vs]);
+    waitFor('the notifier to finish', () => q.server.exec(['test', '-e', q.pidFile]).code !== 0, 30_000);
+    // nothing was ever created there (sm-notify would have moved it on to sm.bak: the directory's mtime tells)
+    expect(readdirSync(rootOnly)).toEqual([]);
+    expect(statSync(rootOnly).mtimeMs).toBe(untouched);
+    expect(readdirSync(join(q.state, 'sm.bak'))).toEqual([]);
   });
 
   it('gives up when the address never comes, without consuming the client list', () => {

@@ -74,6 +74,8 @@ describe('meta-data', () => {
     expect(ours).toMatch(/<action name="start" timeout="40s"\/>/);
     expect(ours).toMatch(/<action name="stop" timeout="20s"\/>/);
     expect(ours).toMatch(/<action name="monitor" timeout="20s" interval="10s" depth="0"\/>/);
+    // the RPC-level monitor: a check level of its own, on an interval of its own
+    expect(ours).toMatch(/<action name="monitor" timeout="20s" interval="30s" depth="10"\/>/);
   });
 });
 
@@ -90,6 +92,17 @@ describe('validate-all', () => {
     ['relative shared directory', { nfs_shared_infodir: 'nfs/info' }, /not an absolute path/],
     ['shared directory in /var/lib/nfs', { nfs_shared_infodir: '/var/lib/nfs/shared' }, /must not be \/var\/lib\/nfs or below it/],
     ['bad port', { mountd_port: '70000' }, /must be at most 65535/],
+    // path parameters: absolute, no "." or ".." components, compared in their normalised form
+    ['rpc_pipefs mount point leaving /var/lib/nfs', { rpcpipefs_dir: '/var/lib/nfs/../../etc' }, /parameter 'rpcpipefs_dir': has "\." or "\.\." components/],
+    ['rpc_pipefs over the state directory itself', { rpcpipefs_dir: '/var/lib/nfs/' }, /parameter 'rpcpipefs_dir': must not be \/var\/lib\/nfs itself/],
+    ['rpc_pipefs inside statd\'s directory', { rpcpipefs_dir: '/var/lib/nfs/sm/pipes' }, /must not be inside statd's directory \/var\/lib\/nfs\/sm:/],
+    ['shared directory with ..', { nfs_shared_infodir: '/srv/nfs/../../etc' }, /parameter 'nfs_shared_infodir': has "\." or "\.\." components/],
+    ['shared directory that is /var/lib/nfs written otherwise', { nfs_shared_infodir: '/var/lib//nfs' }, /must not be \/var\/lib\/nfs or below it/],
+    ['exports file with ..', { exports_file: '/srv/nfs/./exports' }, /parameter 'exports_file': has "\." or "\.\." components/],
+    ['init script with ..', { nfs_init_script: '/etc/init.d/../../tmp/x' }, /parameter 'nfs_init_script': has "\." or "\.\." components/],
+    ['a client that exportfs would read as an option', { exports: '/srv/a 10.0.0.0/8(rw) -v(rw)' }, /bad client "-v"/],
+    ['a clientspec that exportfs would read as an option', { directory: '/srv/a', clientspec: '-oro' }, /bad clientspec "-oro"/],
+    ['export directory with ..', { exports: '/srv/nfs/../../etc 10.0.0.0/8(rw)' }, /"\/srv\/nfs\/\.\.\/\.\.\/etc" has "\." or "\.\." components/],
   ];
   for (const [what, params, reason] of cases) {
     it(`6 for ${what}`, () => {
@@ -159,6 +172,18 @@ describe('probe and monitor on a node without a running NFS server', () => {
     expect(r.code).toBe(5);
     expect(existsSync(join(dir, 'info'))).toBe(false);
     expect(existsSync('/var/lib/nfs/etab') ? readFileSync('/var/lib/nfs/etab', 'utf8') : undefined).toBe(before);
+  });
+
+  it('a path with ".." is refused before anything is done: start 6 and nothing created where it points; probe 7; stop 0', () => {
+    const escape = join(dir, 'info', '..', 'escaped');
+    const bad = { ...params(), rpcpipefs_dir: '/var/lib/nfs/../../ocfkit-escape-test', nfs_shared_infodir: escape };
+    const r = nfs('start', bad);
+    expect(r.code).toBe(6);
+    expect(r.reason).toMatch(/parameter '(nfs_shared_infodir|rpcpipefs_dir)': has "\." or "\.\." components/);
+    expect(existsSync(join(dir, 'escaped'))).toBe(false);
+    expect(existsSync('/var/ocfkit-escape-test')).toBe(false);
+    expect(nfs('monitor', bad, { interval: 0 }).code).toBe(7);
+    expect(nfs('stop', bad).code).toBe(0);
   });
 
   it('unknown action: 3; usage: 0', () => {

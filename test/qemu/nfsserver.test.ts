@@ -45,9 +45,10 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
   let client: Guest;
   const timings: Record<string, number> = {};
 
-  const agent = async (action: string, meta: Record<string, string | number> = {}, params = PARAMS): Promise<AgentRun> => {
+  const agent = async (action: string, meta: Record<string, string | number> = {}, params = PARAMS, extraEnv: Record<string, string> = {}): Promise<AgentRun> => {
     const env = ['OCF_ROOT=/usr/lib/ocf', 'OCF_RESOURCE_INSTANCE=nfs', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
     for (const [k, v] of Object.entries(params)) env.push(`OCF_RESKEY_${k}=${v}`);
+    for (const [k, v] of Object.entries(extraEnv)) env.push(`${k}=${v}`);
     for (const [k, v] of Object.entries({ ...META, ...meta })) env.push(`OCF_RESKEY_CRM_meta_${k}=${v}`);
     const t0 = Date.now();
     const r = await n1.exec(['env', '-i', ...env, AGENT, action], { timeoutMs: 300_000 });
@@ -56,6 +57,8 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
   };
   const monitor = () => agent('monitor', { interval: 10_000 });
   const probe = () => agent('monitor', { interval: 0 });
+  /** The RPC-level monitor (OCF_CHECK_LEVEL=10). */
+  const deepMonitor = () => agent('monitor', { interval: 30_000 }, PARAMS, { OCF_CHECK_LEVEL: '10' });
   const out = async (g: Guest, argv: string[]) => (await g.run(argv, { timeoutMs: 120_000 })).trim();
   const threads = async () => {
     const r = await n1.exec(['cat', '/proc/fs/nfsd/threads']);
@@ -111,6 +114,14 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     expect((await agent('stop')).code).toBe(0);
   }, 600_000);
 
+  test("statd's user plants a link in the shared sm/ before start: start does not chown its target", async () => {
+    // The shared directory as a previous node left it; statd's user owns sm/ and links a root-only file there.
+    await n1.run(['mkdir', '-p', `${INFODIR}/sm`]);
+    await n1.run(['chown', 'statd', `${INFODIR}/sm`]);
+    await n1.run(['sh', '-c', 'echo precious > /root/secret && chmod 600 /root/secret']);
+    await n1.run(['setpriv', '--reuid=statd', '--regid=nogroup', '--clear-groups', '--', 'ln', '-s', '/root/secret', `${INFODIR}/sm/evil`]);
+  }, 300_000);
+
   test('an nfsd started outside the cluster (as at boot) is reported by the probe (1); start: 0, restarting it with the shared state; again: 0; monitor and probe: 0', async () => {
     await n1.run(['modprobe', 'nfsd']);
     await n1.run(['mount', '-t', 'nfsd', 'nfsd', '/proc/fs/nfsd']);
@@ -124,6 +135,10 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     const r = await agent('start');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`nfsd runs without ${INFODIR} bound to /var/lib/nfs: restarting it`);
+    // the planted link: left alone, its target still root's
+    expect(await out(n1, ['stat', '-c', '%U', '/root/secret'])).toBe('root');
+    expect(r.stderr).toContain(`left ${INFODIR}/sm/evil alone: a symbolic link`);
+    await n1.run(['rm', `${INFODIR}/sm/evil`]);
     const again = await agent('start');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('already running');
@@ -205,6 +220,15 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     const kthread = (await pids(n1, 'nfsd'))[0]!;
     const stat = await out(n1, ['cat', `/proc/${kthread}/stat`]);
     expect(parseStat(stat)).toMatchObject({ comm: 'nfsd', kernelThread: true, ppid: 2 }); // how the agent finds them
+    // Level 10 asks the kernel's nfs program over RPC, on the floating address (up since the client mounted).
+    const deep = await deepMonitor();
+    expect(deep.code, deep.stderr).toBe(0);
+    // nfsd's registrations gone from rpcbind while its threads run: clients cannot find it, level 0 cannot see it
+    for (const v of ['3', '4']) await n1.exec(['rpcinfo', '-d', '100003', v]);
+    expect((await monitor()).code).toBe(0);
+    const unregistered = await deepMonitor();
+    expect(unregistered.code).toBe(1);
+    expect(unregistered.reason).toBe(`NFS server does not answer over RPC: nfsd (program 100003) is not registered with rpcbind on ${FLOAT}`);
     const sent = await notifications();
     await n1.run(['rpc.nfsd', '0']);
     await until(async () => (await threads()) === 0, { timeoutMs: 60_000, what: 'nfsd threads gone' });
@@ -258,6 +282,8 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     // Same fsid, same file handles: the client's open mount still reads (no "Stale file handle").
     expect(await out(client, ['cat', '/mnt/nfs/hello.txt'])).toBe('served by nfsd');
     expect((await monitor()).code).toBe(0);
+    const deep = await deepMonitor();
+    expect(deep.code, deep.stderr).toBe(0);
   }, 900_000);
 
   test('ocf-tester passes', async () => {

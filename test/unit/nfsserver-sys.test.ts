@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MountEntry } from '../../src/sys/mountinfo.js';
-import { mountdArgs, nfsdCommand, WITH_HOSTNAME } from '../../src/sys/nfs/daemons.js';
+import { isOurStatd, mountdArgs, nfsdCommand, WITH_HOSTNAME } from '../../src/sys/nfs/daemons.js';
 import { ExportSyntaxError, exportfsParamLines } from '../../src/sys/nfs/exports.js';
 import { mountsInside } from '../../src/sys/nfs/mounts.js';
 import { parseVersions } from '../../src/sys/nfs/nfsd.js';
 import { NOTIFIER_NAME, notifierArgs, smNotifyArgs } from '../../src/sys/nfs/notify.js';
 import { argValue, parseStat } from '../../src/sys/nfs/processes.js';
-import { systemdDropins, type ServerConfig } from '../../src/sys/nfs/server.js';
+import { systemdDropins, systemdUnitsToStop, type ServerConfig } from '../../src/sys/nfs/server.js';
 import { passwdLookup, restoreNotifyList, snapshotNotifyList, statdArgs, statdArgvMatches } from '../../src/sys/nfs/statd.js';
 import { execStartDropin, systemdQuote } from '../../src/sys/nfs/systemd.js';
 
@@ -42,6 +42,10 @@ describe('daemon command lines', () => {
     expect(statdArgvMatches(['/sbin/rpc.statd'], c)).toBe('rpc.statd runs as this host, not as 10.0.0.50');
     expect(statdArgvMatches(['rpc.statd', '-n', '10.0.0.50', '-P', '/var/lib/nfs/statd'], c)).toBe('rpc.statd keeps its state in /var/lib/nfs/statd, not in /var/lib/nfs');
     expect(statdArgvMatches(['rpc.statd', '--name=10.0.0.50'], c)).toBeUndefined(); // default state dir /var/lib/nfs
+    // ours: our fixed arguments; a boot-time statd (no arguments) is the node's even where its name and directory fit
+    expect(isOurStatd(['rpc.statd', ...statdArgs(c)], c)).toBe(true);
+    expect(isOurStatd(['/sbin/rpc.statd'], { dir: '/var/lib/nfs' })).toBe(false);
+    expect(isOurStatd(['rpc.statd', '--no-notify', '-P', '/var/lib/nfs'], { dir: '/var/lib/nfs' })).toBe(true);
   });
   it('nfsd: threads, NFSv4 only, server scope through a UTS namespace with a fixed script', () => {
     expect(nfsdCommand({ v4only: false, threads: 16, args: ['-V', '4.2'] })).toEqual(['rpc.nfsd', ['-V', '4.2', '16']]);
@@ -55,9 +59,20 @@ describe('daemon command lines', () => {
   it('sm-notify and the notifier: values as arguments', () => {
     expect(smNotifyArgs('/var/lib/nfs', 5, '10.0.0.50')).toEqual(['-f', '-P', '/var/lib/nfs', '-m', '5', '-v', '10.0.0.50']);
     expect(smNotifyArgs('/var/lib/nfs')).toEqual(['-f', '-P', '/var/lib/nfs']);
-    expect(notifierArgs({ waitFor: ['10.0.0.50', 'fd00::50'], names: ['nfs-vip'], statdDir: '/var/lib/nfs', waitSeconds: 300, pidFile: '/run/x.pid', tag: 'nfsserver(nfs)' })).toEqual([
-      NOTIFIER_NAME, '/run/x.pid', '300', '/var/lib/nfs', '', 'nfsserver(nfs)', 'nfs-vip', '10.0.0.50', 'fd00::50',
+    expect(notifierArgs({ waitFor: ['10.0.0.50', 'fd00::50'], names: ['nfs-vip'], statdDir: '/var/lib/nfs', waitSeconds: 300, pidFile: '/run/x.pid', tag: 'nfsserver(nfs)', statdOwner: { uid: 105, gid: 65534 } })).toEqual([
+      NOTIFIER_NAME, '/run/x.pid', '300', '/var/lib/nfs', '', 'nfsserver(nfs)', 'nfs-vip', '105', '65534', '10.0.0.50', 'fd00::50',
     ]);
+  });
+});
+
+describe('systemd units stop touches', () => {
+  it("only what the resource runs: never a node's own statd or idle nfs-server of a never-started resource", () => {
+    const never = { v4only: false, ourDropins: false, serverRunsHere: false, ourStatd: false };
+    expect(systemdUnitsToStop(never)).toEqual([]);
+    expect(systemdUnitsToStop({ ...never, serverRunsHere: true })).toEqual(['nfs-server.service', 'nfsdcld.service']);
+    expect(systemdUnitsToStop({ ...never, ourStatd: true })).toEqual(['rpc-statd.service']);
+    expect(systemdUnitsToStop({ ...never, ourDropins: true })).toEqual(['nfs-server.service', 'nfsdcld.service', 'rpc-statd.service']);
+    expect(systemdUnitsToStop({ ...never, ourDropins: true, v4only: true })).toEqual(['nfs-server.service', 'nfsdcld.service']);
   });
 });
 
@@ -71,7 +86,7 @@ describe('systemd drop-ins', () => {
   it('carry threads, scope, statd identity and mountd port into the units', () => {
     const c: ServerConfig = {
       backend: 'systemd', v4only: false, threads: 16, nfsdArgs: [], scope: 'vip', mountdPort: 892,
-      statd: { identity: '10.0.0.50', dir: '/var/lib/nfs' }, pipefsDir: '/run/rpc_pipefs', idmapdMarker: '/run/m', which: (p) => `/usr/sbin/${p}`,
+      statd: { identity: '10.0.0.50', dir: '/var/lib/nfs' }, pipefsDir: '/run/rpc_pipefs', records: { mountd: '/run/m', idmapd: '/run/i' }, which: (p) => `/usr/sbin/${p}`,
     };
     const d = systemdDropins(c);
     expect(Object.keys(d).sort()).toEqual(['nfs-mountd.service', 'nfs-server.service', 'rpc-statd.service']);

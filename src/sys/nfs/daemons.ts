@@ -2,7 +2,7 @@ import { fail } from '../../ocf/exit-codes.js';
 import { NFS_STATE_DIR } from './infodir.js';
 import { nfsdThreads } from './nfsd.js';
 import type { Ops } from './ops.js';
-import { argValue, cmdline, findProcesses, pathsBelow, terminate, type Proc } from './processes.js';
+import { argValue, cmdline, findProcesses, inOurNamespaces, mountUsers, recordedProcesses, terminate, type Proc } from './processes.js';
 import { statdArgs, statdArgvMatches, type StatdConfig } from './statd.js';
 
 /**
@@ -21,7 +21,13 @@ export const DAEMON = {
   nfsd: 'nfsd',
 } as const;
 
-export const running = (comm: string): Proc[] => findProcesses([comm]).filter((p) => !p.kernelThread);
+/**
+ * Processes named `comm` in our PID and network namespaces: the daemons of
+ * this node's NFS server. Those of containers (other PID namespaces) and of
+ * other network namespaces serve someone else and are never counted or
+ * stopped here.
+ */
+export const running = (comm: string): Proc[] => findProcesses([comm]).filter((p) => !p.kernelThread && inOurNamespaces(p.pid));
 export const nfsdKernelThreads = (): Proc[] => findProcesses([DAEMON.nfsd]).filter((p) => p.kernelThread);
 
 /** Waits (bounded) until `check` holds; false when it never did. */
@@ -45,10 +51,7 @@ export async function startDaemon(ops: Ops, comm: string, cmd: string, args: str
 export async function stopProcesses(ops: Ops, what: string, procs: Proc[]): Promise<void> {
   if (!procs.length) return;
   ops.log.info(`stopping ${what} (pid ${procs.map((p) => p.pid).join(', ')})`);
-  const left = await terminate(
-    procs.map((p) => p.pid),
-    ops.deadline,
-  );
+  const left = await terminate(procs, ops.deadline);
   if (left.length) throw fail.generic(`${what} (pid ${left.join(', ')}) does not end, even with SIGKILL`);
 }
 
@@ -58,12 +61,31 @@ export async function ensureRpcbind(ops: Ops): Promise<void> {
   await startDaemon(ops, DAEMON.rpcbind, 'rpcbind', ['-w']);
 }
 
-/** statd processes that work on our state directory or hold files below /var/lib/nfs. */
-export function ourStatds(c: StatdConfig): Proc[] {
-  return running(DAEMON.statd).filter((p) => {
-    const argv = cmdline(p.pid);
-    return statdArgvMatches(argv, c) === undefined || (argValue(argv, '-P', '--state-directory-path') ?? NFS_STATE_DIR).startsWith(NFS_STATE_DIR) || pathsBelow(p.pid, NFS_STATE_DIR).length > 0;
-  });
+/**
+ * A statd we started: our fixed arguments (--no-notify and an explicit -P)
+ * with the configured identity and state directory. A statd started at boot
+ * (`rpc.statd`, no arguments) is the node's, not ours.
+ */
+export function isOurStatd(argv: readonly string[], c: StatdConfig): boolean {
+  return argv.includes('--no-notify') && argValue(argv, '-P', '--state-directory-path') !== undefined && statdArgvMatches(argv, c) === undefined;
+}
+
+/** Users of our bound /var/lib/nfs (proven by mount id) named `comm`, in our namespaces. */
+async function holdersOfStateDir(ops: Ops, comm: string): Promise<Proc[]> {
+  const users = await mountUsers(NFS_STATE_DIR, ops.deadline.bound(5000));
+  return users.filter((u) => u.comm === comm && !u.kernelThread && inOurNamespaces(u.pid)).map((u) => ({ pid: u.pid, comm: u.comm, ppid: 0, kernelThread: false, state: '', startTime: u.startTime }));
+}
+
+const union = (a: Proc[], b: Proc[]) => [...a, ...b.filter((x) => !a.some((y) => y.pid === x.pid))];
+
+/**
+ * The statds stop ends: ours by their arguments, and, while our shared
+ * state directory is bound over /var/lib/nfs, any statd that holds it
+ * (it would keep the unbind from working).
+ */
+export async function ourStatds(ops: Ops, c: StatdConfig, o: { bound: boolean }): Promise<Proc[]> {
+  const mine = running(DAEMON.statd).filter((p) => isOurStatd(cmdline(p.pid), c));
+  return o.bound ? union(mine, await holdersOfStateDir(ops, DAEMON.statd)) : mine;
 }
 
 /**
@@ -72,23 +94,28 @@ export function ourStatds(c: StatdConfig): Proc[] {
  */
 export async function startStatd(ops: Ops, c: StatdConfig): Promise<void> {
   const all = running(DAEMON.statd);
-  const good = all.filter((p) => statdArgvMatches(cmdline(p.pid), c) === undefined);
+  const good = all.filter((p) => isOurStatd(cmdline(p.pid), c));
   if (good.length && good.length === all.length) return;
-  for (const p of all) if (!good.includes(p)) ops.log.info(`replacing rpc.statd[${p.pid}]: ${statdArgvMatches(cmdline(p.pid), c)}`);
+  for (const p of all) if (!good.includes(p)) ops.log.info(`replacing rpc.statd[${p.pid}]: ${statdArgvMatches(cmdline(p.pid), c) ?? 'not started with our arguments'}`);
   await stopProcesses(ops, 'rpc.statd', all.filter((p) => !good.includes(p)));
   if (!good.length) await startDaemon(ops, DAEMON.statd, 'rpc.statd', statdArgs(c));
 }
 
-export async function stopStatd(ops: Ops, c: StatdConfig): Promise<void> {
-  await stopProcesses(ops, 'rpc.statd', ourStatds(c));
+export async function stopStatd(ops: Ops, c: StatdConfig, o: { bound: boolean }): Promise<void> {
+  await stopProcesses(ops, 'rpc.statd', await ourStatds(ops, c, o));
 }
 
-/** sm-notify processes still notifying from our state directory (they keep it busy). */
-export function ourSmNotify(dir: string): Proc[] {
-  return running(DAEMON.smNotify).filter((p) => {
+/**
+ * sm-notify processes still notifying from our state directory (they keep it
+ * busy): the notifier's (`-f -P <dir>`), and while our shared directory is
+ * bound, any that holds it. A node's own boot-time sm-notify is left alone.
+ */
+export async function ourSmNotify(ops: Ops, dir: string, o: { bound: boolean }): Promise<Proc[]> {
+  const mine = running(DAEMON.smNotify).filter((p) => {
     const argv = cmdline(p.pid);
-    return (argValue(argv, '-P', '--state-directory-path') ?? NFS_STATE_DIR) === dir || pathsBelow(p.pid, NFS_STATE_DIR).length > 0;
+    return argv.includes('-f') && argValue(argv, '-P', '--state-directory-path') === dir;
   });
+  return o.bound ? union(mine, await holdersOfStateDir(ops, DAEMON.smNotify)) : mine;
 }
 
 export function mountdArgs(o: { v4only: boolean; port?: number }): string[] {
@@ -104,8 +131,16 @@ export async function startMountd(ops: Ops, o: { v4only: boolean; port?: number 
   await startDaemon(ops, DAEMON.mountd, 'rpc.mountd', mountdArgs(o));
 }
 
-export async function stopMountd(ops: Ops): Promise<void> {
-  await stopProcesses(ops, 'rpc.mountd', running(DAEMON.mountd));
+/**
+ * The mountds stop ends: the one this resource recorded at start, and, when
+ * this node's NFS server is ours to stop (our shared directory bound, nfsd
+ * threads running in our network namespace), every mountd of our
+ * namespaces: the server is being stopped. Nothing else: a never-started
+ * resource leaves a node's own mountd alone.
+ */
+export async function stopMountd(ops: Ops, record: string, o: { serverRunsHere: boolean }): Promise<void> {
+  const recorded = recordedProcesses(record, DAEMON.mountd).filter((p) => inOurNamespaces(p.pid));
+  await stopProcesses(ops, 'rpc.mountd', o.serverRunsHere ? union(recorded, running(DAEMON.mountd)) : recorded);
 }
 
 /**
@@ -146,10 +181,17 @@ export async function startNfsd(ops: Ops, o: { v4only: boolean; threads?: number
  * threads named nfsd), every wait bounded.
  */
 export async function stopNfsd(ops: Ops, graceMs = 10_000): Promise<void> {
-  const up = () => (nfsdThreads() ?? 0) > 0 || nfsdKernelThreads().length > 0;
+  // Only our network namespace's count: nfsd threads of a container (another network namespace) are kernel
+  // threads named nfsd too, and are not ours to stop.
+  const up = () => (nfsdThreads() ?? 0) > 0;
   if (!up()) return;
   if (nfsdThreads() !== undefined) await ops.run('rpc.nfsd', ['0'], { check: false, timeoutMs: graceMs });
-  if (await settle(ops, () => !up(), graceMs)) return;
+  if (await settle(ops, () => !up(), graceMs)) {
+    // The count drops before the threads have exited; give them a moment (they may also be another
+    // namespace's, so this only waits, bounded, and never fails).
+    await settle(ops, () => nfsdKernelThreads().length === 0, Math.min(graceMs, 5000));
+    return;
+  }
   const threads = nfsdKernelThreads();
   ops.log.warn(`nfsd threads ${threads.map((p) => p.pid).join(', ')} did not stop: sending SIGKILL`);
   const left = await terminate(
@@ -172,6 +214,7 @@ export async function startIdmapd(ops: Ops, pipefsDir: string): Promise<boolean>
   }
 }
 
-export async function stopIdmapd(ops: Ops): Promise<void> {
-  await stopProcesses(ops, 'rpc.idmapd', running(DAEMON.idmapd));
+/** Ends the rpc.idmapd this resource started (recorded at start); a node's own idmapd stays. */
+export async function stopIdmapd(ops: Ops, record: string): Promise<void> {
+  await stopProcesses(ops, 'rpc.idmapd', recordedProcesses(record, DAEMON.idmapd).filter((p) => inOurNamespaces(p.pid)));
 }

@@ -14,7 +14,7 @@ import type { Ops } from './ops.js';
 const OPTION_ERROR = /unknown keyword|bad option|bad fsid|Invalid export syntax|invalid .*option/i;
 
 async function exportOne(ops: Ops, e: Export): Promise<void> {
-  const r = await ops.run('exportfs', ['-i', '-o', exportOptions(e), exportTarget(e.client, e.dir)], { check: false });
+  const r = await ops.run('exportfs', ['-i', '-o', exportOptions(e), '--', exportTarget(e.client, e.dir)], { check: false });
   if (r.code === 0) return;
   const why = r.stderr.trim().split('\n').filter(Boolean).join(' / ') || `exit ${r.code}`;
   if (OPTION_ERROR.test(why)) throw fail.configured(`${e.where}: exportfs rejects ${e.dir} ${e.client}(${exportOptions(e)}): ${why}`);
@@ -22,7 +22,7 @@ async function exportOne(ops: Ops, e: Export): Promise<void> {
 }
 
 async function unexportOne(ops: Ops, e: ExportedEntry): Promise<void> {
-  const r = await ops.run('exportfs', ['-u', exportTarget(e.client, e.dir)], { check: false });
+  const r = await ops.run('exportfs', ['-u', '--', exportTarget(e.client, e.dir)], { check: false });
   // "Could not find … to unexport": already gone, which is what we want.
   if (r.code !== 0 && !/could not find/i.test(r.stderr)) throw fail.generic(`exportfs -u ${e.client}:${e.dir}: ${r.stderr.trim() || `exit ${r.code}`}`);
 }

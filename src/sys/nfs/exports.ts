@@ -118,6 +118,8 @@ function tokenize(text: string, where: string): string[] {
   return tokens;
 }
 
+const hasDotComponent = (path: string) => path.split('/').some((c) => c === '.' || c === '..');
+
 const unquote = (s: string) => unescapeOctal(s.replace(/"/g, ''));
 
 function splitOptions(text: string, where: string): string[] {
@@ -148,6 +150,7 @@ export function parseExportTable(text: string, source: { file?: string } = {}): 
     const dirToken = tokens.shift()!;
     const dir = unquote(dirToken);
     if (!dir.startsWith('/')) throw new ExportSyntaxError(`${entry.where}: "${dir}" is not an absolute path`);
+    if (hasDotComponent(dir)) throw new ExportSyntaxError(`${entry.where}: "${dir}" has "." or ".." components (write the path without them)`);
     let defaults: string[] = [];
     const clients: Array<{ host: string; opts: string[] }> = [];
     for (const tok of tokens) {
@@ -158,7 +161,7 @@ export function parseExportTable(text: string, source: { file?: string } = {}): 
       const m = /^([^()]*)(?:\(([^()]*)\))?$/.exec(tok);
       if (!m) throw new ExportSyntaxError(`${entry.where}: cannot read client "${tok}"`);
       const host = unquote(m[1] ?? '');
-      if (/["\s]/.test(host)) throw new ExportSyntaxError(`${entry.where}: bad client "${host}"`);
+      if (/["\s]/.test(host) || host.startsWith('-')) throw new ExportSyntaxError(`${entry.where}: bad client "${host}"`);
       clients.push({ host: host || '*', opts: m[2] === undefined ? [] : splitOptions(m[2], entry.where) });
     }
     if (clients.length === 0) throw new ExportSyntaxError(`${entry.where}: ${dir} has no client (write e.g. "${dir} 192.168.0.0/24(rw)")`);
@@ -198,7 +201,9 @@ export function exportfsParamLines(p: ExportfsParams): ExportLine[] {
   const dirs = p.directory.split(/\s+/).filter(Boolean);
   if (!p.clientspec) throw new ExportSyntaxError(`${where}: directory needs clientspec (the clients allowed to mount it)`);
   if (/\s/.test(p.clientspec.trim())) throw new ExportSyntaxError(`${where}: clientspec is one host or network (use the exports parameter for several)`);
+  if (p.clientspec.trim().startsWith('-')) throw new ExportSyntaxError(`${where}: bad clientspec "${p.clientspec.trim()}"`);
   for (const d of dirs) if (!d.startsWith('/')) throw new ExportSyntaxError(`${where}: "${d}" is not an absolute path`);
+  for (const d of dirs) if (hasDotComponent(d)) throw new ExportSyntaxError(`${where}: "${d}" has "." or ".." components (write the path without them)`);
   const all = p.options ? splitOptions(p.options, where) : [];
   const options = all.filter((o) => !o.startsWith('fsid='));
   const fromOptions = all.filter((o) => o.startsWith('fsid=')).pop()?.slice(5);

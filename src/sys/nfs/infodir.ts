@@ -41,7 +41,14 @@ export function stateDirMount(mounts: MountEntry[] = readMounts(), target = NFS_
 export function prepareInfodir(infodir: string): void {
   mkdirSync(infodir, { recursive: true, mode: 0o755 });
   for (const d of STATE_DIRS) mkdirSync(join(infodir, d), { recursive: true, mode: 0o755 });
-  for (const f of STATE_FILES) if (!existsSync(join(infodir, f))) writeFileSync(join(infodir, f), '', { mode: 0o644 });
+  for (const f of STATE_FILES) {
+    try {
+      // wx: O_CREAT|O_EXCL, which never follows a link left under that name.
+      writeFileSync(join(infodir, f), '', { mode: 0o644, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 /**

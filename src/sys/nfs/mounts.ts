@@ -15,7 +15,7 @@ export async function bindInfodir(ops: Ops, infodir: string): Promise<void> {
     return;
   }
   mkdirSync(NFS_STATE_DIR, { recursive: true });
-  await ops.run('mount', ['--bind', infodir, NFS_STATE_DIR]);
+  await ops.run('mount', ['--bind', '--', infodir, NFS_STATE_DIR]);
   if (!isBound(infodir)) throw fail.generic(`mount --bind ${infodir} ${NFS_STATE_DIR} did not take effect`);
   ops.log.info(`bound ${infodir} to ${NFS_STATE_DIR}`);
 }
@@ -31,12 +31,12 @@ export async function unmount(ops: Ops, dir: string, what: string, mounted: () =
   let why = '';
   while (mounted()) {
     if (Date.now() < stopAt) {
-      const r = await ops.run('umount', [dir], { check: false, timeoutMs: Math.max(100, stopAt - Date.now()) });
+      const r = await ops.run('umount', ['--', dir], { check: false, timeoutMs: Math.max(100, stopAt - Date.now()) });
       if (r.code === 0) continue;
       why = r.stderr.trim().replace(/^umount: /, '');
     }
     if (Date.now() >= stopAt) {
-      const holders = holdersOf(dir);
+      const holders = await holdersOf(dir, Math.max(500, ops.deadline.remaining()));
       const held = holders.length ? `held by ${holders.join(', ')}` : 'no process holds it (the kernel does: nfsd or lockd still running?)';
       throw fail.generic(`cannot unmount ${what} ${dir}: ${why || 'busy'}; ${held}`);
     }
@@ -91,7 +91,7 @@ export function rpcPipefsMounted(dir: string): boolean {
 export async function mountRpcPipefs(ops: Ops, dir: string): Promise<void> {
   if (rpcPipefsMounted(dir)) return;
   mkdirSync(dir, { recursive: true });
-  await ops.run('mount', ['-t', 'rpc_pipefs', 'sunrpc', dir]);
+  await ops.run('mount', ['-t', 'rpc_pipefs', '--', 'sunrpc', dir]);
 }
 
 export async function unmountRpcPipefs(ops: Ops, dir: string): Promise<void> {
@@ -109,6 +109,6 @@ export async function ensureNfsdFs(ops: Ops): Promise<void> {
   }
   if (!nfsdFsMounted(readMounts())) {
     mkdirSync(NFSD_FS, { recursive: true });
-    await ops.run('mount', ['-t', 'nfsd', 'nfsd', NFSD_FS]);
+    await ops.run('mount', ['-t', 'nfsd', '--', 'nfsd', NFSD_FS]);
   }
 }

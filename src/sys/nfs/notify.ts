@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Ops } from './ops.js';
-import { alive, cmdline, terminate } from './processes.js';
+import { alive, cmdline, inOurNamespaces, terminate } from './processes.js';
 
 /**
  * Reboot notification (sm-notify) after a start or failover. It must go out
@@ -14,11 +14,14 @@ import { alive, cmdline, terminate } from './processes.js';
  *
  * The notifier is a fixed script; every value reaches it as an argument.
  * Before each name it puts the saved client list (sm.ha) back into sm/, so
- * every name notifies every client.
+ * every name notifies every client: sm.ha is root's and holds only plain
+ * files the agent wrote; the copy runs as statd's user (the owner of sm/), so
+ * whatever that user links or swaps in sm/ gives it nothing it could not do
+ * itself; -P copies a link as a link, -n overwrites nothing.
  */
 export const NOTIFIER_SCRIPT = `exec </dev/null >/dev/null 2>&1
-pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6
-shift 6
+pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6 uid=$7 gid=$8
+shift 8
 echo $$ >"$pidfile"
 say() { logger -t "$tag" -p daemon.notice -- "$*" || :; }
 waited=0
@@ -35,7 +38,7 @@ for ip in "$@"; do
 done
 IFS=,
 for name in $names; do
-  cp -pn "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
+  setpriv --reuid="$uid" --regid="$gid" --clear-groups -- cp -pnP "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
   if [ -n "$retry" ]; then sm-notify -f -P "$dir" -m "$retry" -v "$name"; else sm-notify -f -P "$dir" -v "$name"; fi
   say "sm-notify as $name: exit $?"
 done
@@ -86,6 +89,8 @@ export interface NotifyPlan {
   pidFile: string;
   /** syslog tag, e.g. "nfsserver(nfs)". */
   tag: string;
+  /** statd's user: the saved client list is copied back into sm/ as this user, never as root. */
+  statdOwner: { uid: number; gid: number };
 }
 
 export function smNotifyArgs(dir: string, retryMinutes?: number, address?: string): string[] {
@@ -97,7 +102,18 @@ export function smNotifyArgs(dir: string, retryMinutes?: number, address?: strin
 
 /** $0… of the notifier script. */
 export function notifierArgs(plan: NotifyPlan): string[] {
-  return [NOTIFIER_NAME, plan.pidFile, String(plan.waitSeconds), plan.statdDir, plan.retryMinutes === undefined ? '' : String(plan.retryMinutes), plan.tag, plan.names.join(','), ...plan.waitFor];
+  return [
+    NOTIFIER_NAME,
+    plan.pidFile,
+    String(plan.waitSeconds),
+    plan.statdDir,
+    plan.retryMinutes === undefined ? '' : String(plan.retryMinutes),
+    plan.tag,
+    plan.names.join(','),
+    String(plan.statdOwner.uid),
+    String(plan.statdOwner.gid),
+    ...plan.waitFor,
+  ];
 }
 
 /** The notifier process recorded in `pidFile`, if it still runs. */
@@ -109,7 +125,7 @@ export function notifierPid(pidFile: string): number | undefined {
     return undefined;
   }
   // A reused pid is not ours: the shell runs as "sh -c <script> nfsserver-notify …".
-  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid) || !cmdline(pid).includes(NOTIFIER_NAME)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid) || !inOurNamespaces(pid) || !cmdline(pid).includes(NOTIFIER_NAME)) return undefined;
   return pid;
 }
 

@@ -1,6 +1,10 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Deadline } from '../../ocf/deadline.js';
 import { parseStat as parseProcStat, type ProcStat } from '../proc-stat.js';
+import { mountAt } from '../mountinfo.js';
+import { describeUses, findMountUsers, type ProcUser } from '../proc-users.js';
+import { writeFileAtomic } from './files.js';
 
 /**
  * Processes by name, read from /proc (what pidof/pgrep do, without forking
@@ -8,12 +12,42 @@ import { parseStat as parseProcStat, type ProcStat } from '../proc-stat.js';
  * this way.
  */
 
-export type Proc = Pick<ProcStat, 'pid' | 'comm' | 'ppid' | 'kernelThread' | 'state'>;
+export type Proc = Pick<ProcStat, 'pid' | 'comm' | 'ppid' | 'kernelThread' | 'state'> & {
+  /** /proc/<pid>/stat starttime: with the pid, names one process for good (a reused pid is another one). */
+  startTime?: string;
+};
 
 /** /proc/<pid>/stat, the fields process lookups by name need. */
 export function parseStat(text: string): Proc | undefined {
   const s = parseProcStat(text);
   return s && { pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state };
+}
+
+const withStartTime = (text: string): Proc | undefined => {
+  const s = parseProcStat(text);
+  return s && { pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state, startTime: s.startTime };
+};
+
+const nsLink = (pid: number | 'self', ns: 'pid' | 'net'): string | undefined => {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/${ns}`);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Does `pid` run in our PID and network namespaces? A daemon of a container
+ * (another PID namespace) or of another network namespace is not this
+ * node's NFS server: it serves other clients on other addresses, and is
+ * never ours to count or to stop. Unknown (unreadable) is "no".
+ */
+export function inOurNamespaces(pid: number): boolean {
+  for (const ns of ['pid', 'net'] as const) {
+    const ours = nsLink('self', ns);
+    if (ours === undefined || nsLink(pid, ns) !== ours) return false;
+  }
+  return true;
 }
 
 const pids = (): number[] => {
@@ -30,7 +64,7 @@ const readProc = (pid: number, what: string): string | undefined => {
   }
 };
 
-/** Live processes (zombies left out) whose comm is one of `names`, in one pass over /proc. */
+/** Live processes (zombies left out) whose comm is one of `names`, in one pass over /proc, in any namespace. */
 export function findProcesses(names: readonly string[]): Proc[] {
   const want = new Set(names);
   const out: Proc[] = [];
@@ -39,7 +73,7 @@ export function findProcesses(names: readonly string[]): Proc[] {
     const comm = readProc(pid, 'comm')?.replace(/\n$/, '');
     if (comm === undefined || !want.has(comm)) continue;
     const stat = readProc(pid, 'stat');
-    const p = stat ? parseStat(stat) : undefined;
+    const p = stat ? withStartTime(stat) : undefined;
     if (p && p.state !== 'Z') out.push(p);
   }
   return out;
@@ -83,58 +117,91 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 /**
  * Ends processes: `sig` (SIGTERM by default), up to `graceMs` for them to go,
  * then SIGKILL and up to `graceMs` again; every wait inside the op deadline.
- * Returns the pids still alive at the end (none when it worked).
+ * A pid that now belongs to another process (start time changed) is left
+ * alone. Returns the pids still alive at the end (none when it worked).
  */
-export async function terminate(pidsToEnd: readonly number[], deadline: Deadline, opts: { sig?: NodeJS.Signals; graceMs?: number } = {}): Promise<number[]> {
-  let left = pidsToEnd.filter(alive);
+export async function terminate(toEnd: readonly (number | Proc)[], deadline: Deadline, opts: { sig?: NodeJS.Signals; graceMs?: number } = {}): Promise<number[]> {
+  const procs: Proc[] = toEnd.map((p) => (typeof p === 'number' ? { pid: p, comm: '', ppid: 0, kernelThread: false, state: '' } : p));
+  const live = (p: Proc) => alive(p.pid) && sameProcess(p);
+  let left = procs.filter(live);
   const grace = opts.graceMs ?? 5000;
   for (const sig of [opts.sig ?? 'SIGTERM', 'SIGKILL'] as const) {
     if (left.length === 0) break;
-    for (const pid of left) signal(pid, sig);
+    for (const p of left) if (sameProcess(p)) signal(p.pid, sig);
     const stopAt = Date.now() + deadline.bound(grace);
     while (left.length && Date.now() < stopAt) {
       await deadline.sleep(Math.min(100, Math.max(1, stopAt - Date.now())));
-      left = left.filter(alive);
+      left = left.filter(live);
     }
   }
-  return left;
+  return left.map((p) => p.pid);
 }
 
-/** A process's open paths (cwd, root, fds, mapped files) below `dir`: who keeps a mount busy. */
-export function pathsBelow(pid: number, dir: string): string[] {
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  const hits = new Set<string>();
-  const check = (p: string | undefined, what: string) => {
-    if (p && (p === dir || p.startsWith(prefix))) hits.add(`${what} ${p}`);
-  };
-  const link = (p: string) => {
-    try {
-      return readlinkSync(p);
-    } catch {
-      return undefined;
-    }
-  };
-  check(link(`/proc/${pid}/cwd`), 'cwd');
-  check(link(`/proc/${pid}/root`), 'root');
+/**
+ * The daemons this resource started (or took over) are recorded in a pid
+ * file of its own in HA_RSCTMP (root's, cleared at boot): "pid starttime"
+ * per line. A recorded process counts only while the same process (pid and
+ * start time) still runs.
+ */
+export function recordProcesses(file: string, procs: readonly Proc[]): void {
+  const text = procs.map((p) => `${p.pid} ${p.startTime ?? readStartTime(p.pid) ?? ''}\n`).join('');
+  writeFileAtomic(dirname(file), basename(file), text, { uid: 0, gid: 0, mode: 0o644 });
+}
+
+/** The processes `file` recorded that still run (same start time), named `comm`. */
+export function recordedProcesses(file: string, comm: string): Proc[] {
+  let text: string;
   try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) check(link(`/proc/${pid}/fd/${fd}`)?.replace(/ \(deleted\)$/, ''), `fd ${fd}`);
+    text = readFileSync(file, 'utf8');
   } catch {
-    // gone or not readable
+    return [];
   }
-  for (const line of (readProc(pid, 'maps') ?? '').split('\n')) {
-    const path = line.split(/\s+/).slice(5).join(' ');
-    check(path || undefined, 'mapped');
-  }
-  return [...hits];
-}
-
-/** "rpc.statd[812] (cwd /var/lib/nfs), …" for everything that holds `dir` open. */
-export function holdersOf(dir: string): string[] {
-  const out: string[] = [];
-  for (const pid of pids()) {
-    if (pid === process.pid) continue;
-    const hits = pathsBelow(pid, dir);
-    if (hits.length) out.push(`${readProc(pid, 'comm')?.trim() ?? '?'}[${pid}] (${hits.slice(0, 2).join(', ')})`);
+  const out: Proc[] = [];
+  for (const line of text.split('\n')) {
+    const [pid, start] = line.trim().split(/\s+/);
+    if (!pid || !/^\d+$/.test(pid)) continue;
+    const stat = readProc(Number(pid), 'stat');
+    const p = stat ? withStartTime(stat) : undefined;
+    if (p && p.state !== 'Z' && p.comm === comm && p.startTime === start) out.push(p);
   }
   return out;
+}
+
+export function forgetProcesses(file: string): void {
+  rmSync(file, { force: true });
+}
+
+const readStartTime = (pid: number): string | undefined => {
+  const stat = readProc(pid, 'stat');
+  return stat ? withStartTime(stat)?.startTime : undefined;
+};
+
+/** Still the same process (pid not reused meanwhile)? */
+export function sameProcess(p: Proc): boolean {
+  return p.startTime === undefined || readStartTime(p.pid) === p.startTime;
+}
+
+/**
+ * Processes that use the mount at `dir` (the topmost one there), proven by
+ * the kernel's mount ids (src/sys/proc-users.ts: no path text, no stat of
+ * the filesystem), bounded by `limitMs`. Empty when nothing is mounted there.
+ */
+export async function mountUsers(dir: string, limitMs: number): Promise<ProcUser[]> {
+  const target = mountAt(dir);
+  if (!target) return [];
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(1, limitMs));
+  });
+  try {
+    const r = await Promise.race([findMountUsers(target, { mode: 'safe' }), late]);
+    return r?.users ?? [];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** "rpc.statd[812] (cwd /var/lib/nfs), …" for everything that holds the mount at `dir`. */
+export async function holdersOf(dir: string, limitMs: number): Promise<string[]> {
+  return (await mountUsers(dir, limitMs)).map((u) => `${u.comm}[${u.pid}] (${describeUses(u.uses, 2)})`);
 }

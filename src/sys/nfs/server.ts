@@ -1,8 +1,9 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fail } from '../../ocf/exit-codes.js';
 import {
   DAEMON,
   ensureRpcbind,
+  isOurStatd,
   mountdArgs,
   nfsdCommand,
   running,
@@ -18,11 +19,11 @@ import {
   WITH_HOSTNAME,
   withScope,
 } from './daemons.js';
-import { setLockdPort } from './nfsd.js';
+import { nfsdThreads, setLockdPort } from './nfsd.js';
 import type { Ops } from './ops.js';
-import { cmdline } from './processes.js';
-import { statdArgs, statdArgvMatches, type StatdConfig } from './statd.js';
-import { execStartDropin, isSystemdPid1, removeDropins, systemctl, writeDropins } from './systemd.js';
+import { cmdline, forgetProcesses, recordProcesses } from './processes.js';
+import { statdArgs, type StatdConfig } from './statd.js';
+import { dropinPath, execStartDropin, isSystemdPid1, removeDropins, systemctl, writeDropins } from './systemd.js';
 
 /**
  * Starting and stopping the NFS server daemons in one of three ways:
@@ -53,8 +54,8 @@ export interface ServerConfig {
   lockdUdpPort?: number;
   statd: StatdConfig;
   pipefsDir: string;
-  /** Marker file: this resource started rpc.idmapd (so stop ends it). */
-  idmapdMarker: string;
+  /** Pid files (in HA_RSCTMP) of the daemons this resource started or took over: what stop may end. */
+  records: { mountd: string; idmapd: string };
   /** Absolute program paths, for systemd units. */
   which: (prog: string) => string;
 }
@@ -92,7 +93,7 @@ export function systemdDropins(c: ServerConfig): Record<string, string> {
 
 async function startWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
   let reload = writeDropins(systemdDropins(c));
-  const statdMismatch = running(DAEMON.statd).some((p) => statdArgvMatches(cmdline(p.pid), c.statd) !== undefined);
+  const statdMismatch = running(DAEMON.statd).some((p) => !isOurStatd(cmdline(p.pid), c.statd));
   // The boot-time sm-notify unit would notify from the node's own address before the floating one is up.
   if (!existsSync(`/run/systemd/system/${UNITS.statdNotify}`)) {
     await systemctl(ops, ['mask', '--runtime', UNITS.statdNotify], false);
@@ -108,10 +109,25 @@ async function startWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
   await waitNfsdUp(ops, `systemctl start ${UNITS.server}`);
 }
 
-async function stopWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
-  await systemctl(ops, ['stop', UNITS.server], false);
-  await systemctl(ops, ['stop', UNITS.cld], false);
-  if (!c.v4only) await systemctl(ops, ['stop', UNITS.statd], false);
+/**
+ * The units stop hands to systemd: only what this resource runs here. Our
+ * drop-ins (written at start, in /run) say the units run with our settings;
+ * without them, nfs-server only when this node's server is ours to stop
+ * (shared directory bound, nfsd threads in our network namespace) and
+ * rpc-statd only when the statd running is ours: a node's own statd (and
+ * the node's own idle units) stay.
+ */
+export function systemdUnitsToStop(o: { v4only: boolean; ourDropins: boolean; serverRunsHere: boolean; ourStatd: boolean }): string[] {
+  const units: string[] = [];
+  if (o.ourDropins || o.serverRunsHere) units.push(UNITS.server, UNITS.cld);
+  if (!o.v4only && (o.ourDropins || o.ourStatd)) units.push(UNITS.statd);
+  return units;
+}
+
+async function stopWithSystemd(ops: Ops, c: ServerConfig, serverRunsHere: boolean): Promise<void> {
+  const ourDropins = existsSync(dropinPath(UNITS.server));
+  const ourStatd = running(DAEMON.statd).some((p) => isOurStatd(cmdline(p.pid), c.statd));
+  for (const unit of systemdUnitsToStop({ v4only: c.v4only, ourDropins, serverRunsHere, ourStatd })) await systemctl(ops, ['stop', unit], false);
   let reload = removeDropins([UNITS.server, UNITS.mountd, UNITS.statd]);
   if (existsSync(`/run/systemd/system/${UNITS.statdNotify}`)) {
     await systemctl(ops, ['unmask', '--runtime', UNITS.statdNotify], false);
@@ -148,19 +164,26 @@ export async function startDaemons(ops: Ops, c: ServerConfig): Promise<void> {
     await startMountd(ops, { v4only: c.v4only, port: c.mountdPort });
     await startNfsd(ops, { v4only: c.v4only, threads: c.threads, args: c.nfsdArgs, scope: c.scope });
   }
-  if (await startIdmapd(ops, c.pipefsDir)) writeFileSync(c.idmapdMarker, `${process.pid}\n`);
+  // The mountd that now serves this server is the resource's (started here, or taken over): stop ends it.
+  recordProcesses(c.records.mountd, running(DAEMON.mountd));
+  if (await startIdmapd(ops, c.pipefsDir)) recordProcesses(c.records.idmapd, running(DAEMON.idmapd));
 }
 
-/** Stops nfsd (killing stuck threads), mountd, statd, and idmapd when this resource started it. */
-export async function stopDaemons(ops: Ops, c: ServerConfig): Promise<void> {
-  if (c.backend === 'systemd') await stopWithSystemd(ops, c);
-  else if (c.backend === 'init-script') await initScript(ops, c, 'stop');
+/**
+ * Stops nfsd (killing stuck threads), mountd, statd, and idmapd when this
+ * resource started it. `bound`: our shared directory is bound over
+ * /var/lib/nfs (then the server running here is ours, whoever started it).
+ */
+export async function stopDaemons(ops: Ops, c: ServerConfig, o: { bound: boolean }): Promise<void> {
+  const serverRunsHere = o.bound || (nfsdThreads() ?? 0) > 0;
+  if (c.backend === 'systemd') await stopWithSystemd(ops, c, serverRunsHere);
+  // The distribution's script stops whatever NFS server the node runs: only when it is ours.
+  else if (c.backend === 'init-script' && serverRunsHere) await initScript(ops, c, 'stop');
   // Whatever the backend left behind: threads that refuse to die, daemons started otherwise.
   await stopNfsd(ops);
-  await stopMountd(ops);
-  await stopStatd(ops, c.statd);
-  if (existsSync(c.idmapdMarker)) {
-    await stopIdmapd(ops);
-    rmSync(c.idmapdMarker, { force: true });
-  }
+  await stopMountd(ops, c.records.mountd, { serverRunsHere });
+  forgetProcesses(c.records.mountd);
+  await stopStatd(ops, c.statd, o);
+  await stopIdmapd(ops, c.records.idmapd);
+  forgetProcesses(c.records.idmapd);
 }

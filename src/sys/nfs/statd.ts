@@ -1,4 +1,6 @@
-import { chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { fail } from '../../ocf/exit-codes.js';
+import { chownDirectory, chownPlainFile, isRealDirectory, readPlainFile, withDirectory, writeFileAtomic, type Owner } from './files.js';
 import { join } from 'node:path';
 import { NFS_STATE_DIR } from './infodir.js';
 import { argValue } from './processes.js';
@@ -14,14 +16,11 @@ import { argValue } from './processes.js';
  * node died without a stop.
  */
 
-export interface Owner {
-  uid: number;
-  gid: number;
-}
+export type { Owner } from './files.js';
 
 /** Where statd keeps its files below `root` (/var/lib/nfs or the shared directory). */
 export function statdDir(root = NFS_STATE_DIR): string {
-  return existsSync(join(root, 'statd')) ? join(root, 'statd') : root;
+  return isRealDirectory(join(root, 'statd')) ? join(root, 'statd') : root;
 }
 
 /** Users rpc.statd runs as on Debian (statd) and Red Hat/SUSE (rpcuser). */
@@ -46,12 +45,13 @@ const readPasswd = () => {
 /**
  * The user statd runs as: it drops root for the owner of its sm directory.
  * Taken from this node's own sm directory (before the shared one is bound
- * over it), else the distribution's statd user, else root.
+ * over it; a link there does not count), else the distribution's statd
+ * user, else root.
  */
 export function statdOwner(localRoot = NFS_STATE_DIR): Owner {
   try {
-    const st = statSync(join(statdDir(localRoot), 'sm'));
-    return { uid: st.uid, gid: st.gid };
+    const st = lstatSync(join(statdDir(localRoot), 'sm'));
+    if (st.isDirectory()) return { uid: st.uid, gid: st.gid };
   } catch {
     // no local statd directory
   }
@@ -62,60 +62,112 @@ export function statdOwner(localRoot = NFS_STATE_DIR): Owner {
   return { uid: 0, gid: 0 };
 }
 
-function chownTree(path: string, o: Owner): void {
-  chownSync(path, o.uid, o.gid);
-  if (lstatSync(path).isDirectory()) for (const f of readdirSync(path)) chownTree(join(path, f), o);
-}
+export type Warn = (message: string) => void;
 
-/** sm, sm.bak and sm.ha in `dir`, owned by statd's user (and `dir` too when it is statd's own subdirectory). */
-export function prepareStatdDir(dir: string, owner: Owner, ownDir: boolean): void {
-  mkdirSync(dir, { recursive: true });
-  if (ownDir) chownSync(dir, owner.uid, owner.gid);
-  for (const sub of ['sm', 'sm.bak', 'sm.ha']) {
-    mkdirSync(join(dir, sub), { recursive: true });
-    chownTree(join(dir, sub), owner);
-  }
-  if (existsSync(join(dir, 'state'))) chownSync(join(dir, 'state'), owner.uid, owner.gid);
-}
+const ROOT: Owner = { uid: 0, gid: 0 };
 
-const files = (dir: string): string[] => {
+/** `path` as a directory of its own (created if missing); a link or a file there is refused. */
+function ensureDirectory(path: string): void {
   try {
-    return readdirSync(dir).filter((f) => lstatSync(join(dir, f)).isFile());
+    mkdirSync(path, { mode: 0o755 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  if (!isRealDirectory(path)) throw fail.generic(`${path} is not a directory (a link?): refusing to use it`);
+}
+
+/**
+ * sm and sm.bak in `dir` (and `dir` itself when it is statd's own
+ * subdirectory) owned by statd's user, with the plain files in them; sm.ha
+ * owned by root (only the agent writes it; statd must not be able to plant
+ * anything the notifier would copy as root). Links, hard-linked files and
+ * anything else in statd's directories are left alone and logged: statd's
+ * user can write there, and a link would make root chown its target.
+ */
+export function prepareStatdDir(dir: string, owner: Owner, ownDir: boolean, warn: Warn = () => undefined): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (!isRealDirectory(dir)) throw fail.generic(`${dir} is not a directory (a link?): refusing to use it`);
+  if (ownDir) chownDirectory(dir, owner);
+  for (const sub of ['sm', 'sm.bak']) {
+    const path = join(dir, sub);
+    ensureDirectory(path);
+    chownDirectory(path, owner);
+    withDirectory(path, (d) => {
+      for (const f of readdirSync(d)) {
+        const why = chownPlainFile(join(d, f), owner);
+        if (why) warn(`left ${join(path, f)} alone: ${why}`);
+      }
+    });
+  }
+  ensureDirectory(join(dir, 'sm.ha'));
+  chownDirectory(join(dir, 'sm.ha'), ROOT);
+  withDirectory(dir, (d) => {
+    if (!lstatOrUndefined(join(d, 'state'))) return;
+    const why = chownPlainFile(join(d, 'state'), owner);
+    if (why) warn(`left ${join(dir, 'state')} alone: ${why}`);
+  });
+}
+
+const lstatOrUndefined = (path: string) => {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Names in `dir` (none when it is missing or not a directory of its own). */
+const entries = (dir: string): string[] => {
+  if (!isRealDirectory(dir)) return [];
+  try {
+    return readdirSync(dir).filter((f) => !f.startsWith('.'));
   } catch {
     return [];
   }
 };
 
-function copyKeepingOwner(src: string, dst: string): void {
-  const st = statSync(src);
-  copyFileSync(src, dst);
-  chownSync(dst, st.uid, st.gid);
+/**
+ * Copies the plain file `name` from `srcDir` to `dstDir` atomically, with its
+ * owner and mode; false (logged) when it is not one. Both directories are
+ * held open while copying (withDirectory).
+ */
+function copyPlainFile(srcDir: string, dstDir: string, name: string, warn: Warn): boolean {
+  const f = withDirectory(srcDir, (d) => readPlainFile(join(d, name)));
+  if ('problem' in f) {
+    warn(`left ${join(srcDir, name)} alone: ${f.problem}`);
+    return false;
+  }
+  withDirectory(dstDir, (d) => writeFileAtomic(d, name, f.data, f));
+  return true;
 }
 
 /** sm.ha := the clients in sm/ and sm.bak/ (replacing the old copy). */
-export function snapshotNotifyList(dir: string): number {
+export function snapshotNotifyList(dir: string, warn: Warn = () => undefined): number {
   const ha = join(dir, 'sm.ha');
-  if (!existsSync(ha)) return 0;
-  for (const f of files(ha)) rmSync(join(ha, f), { force: true });
+  if (!isRealDirectory(ha)) return 0;
+  // Clear the old copy: unlink removes a link itself, never its target.
+  for (const f of readdirSync(ha)) {
+    const st = lstatOrUndefined(join(ha, f));
+    if (st && !st.isDirectory()) rmSync(join(ha, f), { force: true });
+  }
   const names = new Set<string>();
   for (const sub of ['sm.bak', 'sm']) {
-    for (const f of files(join(dir, sub))) {
-      copyKeepingOwner(join(dir, sub, f), join(ha, f));
-      names.add(f);
+    for (const f of entries(join(dir, sub))) {
+      if (copyPlainFile(join(dir, sub), ha, f, warn)) names.add(f);
     }
   }
   return names.size;
 }
 
 /** Clients in sm.ha that neither sm/ nor sm.bak/ list go back to sm/, so the next sm-notify tells them. */
-export function restoreNotifyList(dir: string): string[] {
-  const have = new Set([...files(join(dir, 'sm')), ...files(join(dir, 'sm.bak'))]);
+export function restoreNotifyList(dir: string, warn: Warn = () => undefined): string[] {
+  // A link statd planted under a client's name is no record of it: replaced like a missing one.
+  const have = new Set(['sm', 'sm.bak'].flatMap((sub) => entries(join(dir, sub)).filter((f) => lstatOrUndefined(join(dir, sub, f))?.isFile())));
   const restored: string[] = [];
-  if (!existsSync(join(dir, 'sm'))) return restored;
-  for (const f of files(join(dir, 'sm.ha'))) {
+  if (!isRealDirectory(join(dir, 'sm'))) return restored;
+  for (const f of entries(join(dir, 'sm.ha'))) {
     if (have.has(f)) continue;
-    copyKeepingOwner(join(dir, 'sm.ha', f), join(dir, 'sm', f));
-    restored.push(f);
+    if (copyPlainFile(join(dir, 'sm.ha'), join(dir, 'sm'), f, warn)) restored.push(f);
   }
   return restored;
 }
