@@ -36,7 +36,7 @@ import type { OpSpecT, SpecT } from './spec-schema.js';
 type Scalar = string | number | boolean;
 
 const text = (v: Scalar) => String(v);
-const bool = (v: Scalar | undefined) => (v === undefined ? undefined : v === true || v === 'true' || v === 'yes');
+const bool = (v: Scalar | undefined) => (v === undefined ? undefined : isTrue(v));
 
 function nvset(attrs: Record<string, Scalar> | undefined, dropEmpty = false): NvSet {
   const set = emptySet();

@@ -14,6 +14,7 @@ import { readInput } from './input.js';
 import { basename, dirname, join } from 'node:path';
 import { CibError, type Issue, type Notes } from './errors.js';
 import { sanitizeId } from './ids.js';
+import { isTrue } from './model.js';
 
 interface Mapped {
   agent: string;
@@ -111,7 +112,7 @@ function readHaCf(file: string): HaCf {
         autoFailback = args[0];
         break;
       case 'crm':
-        if (/^(yes|on|y|true|1|respawn)$/i.test(args[0] ?? '')) {
+        if (isTrue(args[0]) || /^respawn$/i.test(args[0] ?? '')) {
           throw new CibError([{ path: `${file}:${line}`, message: `"crm ${args[0]}": this cluster is configured by its CIB (/var/lib/heartbeat/crm/cib.xml), not by haresources; convert that instead: ocf-gen convert cib.xml` }]);
         }
         break;

@@ -161,7 +161,13 @@ export function setNv(set: NvSet, name: string, value: string): void {
   else set.pairs.push({ name, value });
 }
 
-export const isTrue = (v: string | undefined) => v !== undefined && /^(true|yes|y|on|1)$/i.test(v);
+/**
+ * A CIB truth value as Pacemaker reads it (crm_is_true: true, on, yes, y, 1, any case), and as
+ * Heartbeat 2 did: the one truth test for every CIB value, spec value and ha.cf option ocf-gen reads.
+ * Not resource-agents' ocf_is_true (yes/true/1/ja/on, fixed cases): that one is for agent parameters,
+ * which the agents' runtime (src/ocf) reads; ocf-gen never interprets a parameter's truth.
+ */
+export const isTrue = (v: string | boolean | number | undefined) => v === true || (typeof v !== 'boolean' && v !== undefined && /^(true|yes|y|on|1)$/i.test(String(v)));
 
 export const isPromotable = (c: Clone) => isTrue(getNv(c.meta, 'promotable'));
 

@@ -22,6 +22,7 @@ import {
   getNv,
   type Group,
   indexResources,
+  isTrue,
   normalizeRole,
   normalizeScore,
   type NvSet,
@@ -270,7 +271,7 @@ class Reader {
       if (v === undefined) continue;
       const name = metaName(n);
       // The DTD's own defaults change nothing when written out; leave them out.
-      if ((name === 'restart-type' && v === 'ignore') || ((name === 'ordered' || name === 'collocated') && el.name === 'group' && /^(true|yes|1)$/.test(v))) continue;
+      if ((name === 'restart-type' && v === 'ignore') || ((name === 'ordered' || name === 'collocated') && el.name === 'group' && isTrue(v))) continue;
       if (getNv(meta, name) === undefined) meta.pairs.push({ name, value: v });
     }
   }
@@ -381,7 +382,7 @@ class Reader {
     if (onFail !== undefined) op.onFail = onFail;
     const sd = dur(a['start-delay'] ?? a.start_delay, 'start-delay');
     if (sd) op.startDelay = sd;
-    if (a.disabled !== undefined && /^(true|yes|1)$/i.test(a.disabled)) op.enabled = false;
+    if (isTrue(a.disabled)) op.enabled = false;
     if (a.enabled !== undefined && /^(false|no|0)$/i.test(a.enabled)) op.enabled = false;
     if (a.description) op.description = a.description;
     const prereq = a.requires ?? a.prereq;
@@ -478,7 +479,7 @@ class Reader {
       case 'rsc_colocation': {
         const a = this.attrs(el, ['id', 'rsc', 'with-rsc', 'rsc-role', 'with-rsc-role', 'score', 'node-attribute', 'from', 'to', 'from_role', 'to_role', 'node_attribute', 'symmetrical', 'description']);
         for (const c of el.children) this.unsupported(c, el);
-        if (a.symmetrical !== undefined && /^(true|yes|1)$/i.test(a.symmetrical)) this.notes.push(`note: ${this.file}: ${describeEl(el)}: symmetrical on a colocation has no meaning in Pacemaker; left out`);
+        if (isTrue(a.symmetrical)) this.notes.push(`note: ${this.file}: ${describeEl(el)}: symmetrical on a colocation has no meaning in Pacemaker; left out`);
         if (a.description) this.notes.push(`note: ${this.file}: ${describeEl(el)}: description is left out`);
         const rsc = a.rsc ?? a.from;
         const withRsc = a['with-rsc'] ?? a.to;
@@ -529,7 +530,7 @@ class Reader {
           else if (s !== undefined && !s.startsWith('-')) kind = 'Mandatory';
           else if (s !== undefined) this.err(el, `a negative score (${s}) on an order has no meaning in Pacemaker`);
         }
-        const sym = a.symmetrical === undefined ? undefined : /^(true|yes|1)$/i.test(a.symmetrical);
+        const sym = a.symmetrical === undefined ? undefined : isTrue(a.symmetrical);
         return {
           type: 'order',
           id: id!,
