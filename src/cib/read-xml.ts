@@ -37,6 +37,7 @@ import { type El, parseXml } from './xml-in.js';
 
 /** How the input spelled things (for notes and for defaults that differ between dialects). */
 export type SourceDialect = 'heartbeat-2' | 'pacemaker-1' | 'pacemaker-2+';
+const SOURCE_OF = { 'heartbeat-2': 'heartbeat-2', 'pacemaker-1.0': 'pacemaker-1', pacemaker: 'pacemaker-2+' } as const;
 
 export interface ReadResult {
   cib: Cib;
@@ -88,7 +89,7 @@ function metaName(s: string): string {
   return d === 'master-max' ? 'promoted-max' : d === 'master-node-max' ? 'promoted-node-max' : d;
 }
 
-const describeEl = (el: El) => (el.attrs.id !== undefined ? `<${el.name} id="${el.attrs.id}">` : `<${el.name}>`);
+export const describeEl = (el: El) => (el.attrs.id !== undefined ? `<${el.name} id="${el.attrs.id}">` : `<${el.name}>`);
 
 export function readCibXml(xml: string, file: string): ReadResult {
   return new Reader(file).read(parseTree(xml, file));
@@ -117,8 +118,7 @@ class Reader {
 
   read(root: El): ReadResult {
     const vw = root.attrs['validate-with'];
-    if (vw === undefined || /^(pacemaker-0\.|transitional-0\.)/.test(vw)) this.source = 'heartbeat-2';
-    else if (/^pacemaker-1\./.test(vw)) this.source = 'pacemaker-1';
+    this.source = SOURCE_OF[dialectOfTree(root)];
     const cib: Cib = {
       adminEpoch: intAttr(root.attrs.admin_epoch),
       epoch: intAttr(root.attrs.epoch),
@@ -645,37 +645,4 @@ export function dialectOfTree(root: El): 'heartbeat-2' | 'pacemaker-1.0' | 'pace
   const vw = root.attrs['validate-with'];
   if (vw === undefined || /^(pacemaker-0\.|transitional-0\.)/.test(vw)) return 'heartbeat-2';
   return /^pacemaker-1\./.test(vw) ? 'pacemaker-1.0' : 'pacemaker';
-}
-
-/**
- * Ids unique across the configuration and constraints naming existing
- * resources: what a DTD (ids are CDATA there) cannot check. Node ids are not
- * XML ids; the status section is the cluster's.
- */
-export function scanIds(root: El, file: string): Array<{ path: string; message: string }> {
-  const issues: Array<{ path: string; message: string }> = [];
-  const conf = root.children.find((c) => c.name === 'configuration');
-  if (!conf) return [{ path: file, message: '<cib> has no <configuration>' }];
-  const seen = new Map<string, string>();
-  const resources = new Set<string>();
-  const RES = new Set(['primitive', 'group', 'clone', 'master', 'master_slave', 'bundle']);
-  const walk = (el: El) => {
-    const id = el.attrs.id;
-    if (id !== undefined && el.name !== 'node' && !el.name.startsWith('resource_ref')) {
-      const prev = seen.get(id);
-      if (prev) issues.push({ path: `${file}: ${describeEl(el)}`, message: `duplicate id (also used by <${prev}>)` });
-      else seen.set(id, el.name);
-      if (RES.has(el.name)) resources.add(id);
-    }
-    el.children.forEach(walk);
-  };
-  walk(conf);
-  const cons = conf.children.find((c) => c.name === 'constraints');
-  for (const c of cons?.children ?? []) {
-    for (const k of ['rsc', 'with-rsc', 'first', 'then', 'from', 'to']) {
-      const v = c.attrs[k];
-      if (v !== undefined && !resources.has(v)) issues.push({ path: `${file}: ${describeEl(c)}`, message: `${k}="${v}" is not a resource here` });
-    }
-  }
-  return issues;
 }

@@ -1,6 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { readInput } from '../cib/input.js';
-import { emit, EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
+import { guarded } from '../cib/cli.js';
+import { deliverCib } from '../cib/check-tools.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
 import { dialectOrThrow, writeCib } from '../cib/generate.js';
 import { readCibXml } from '../cib/read-xml.js';
@@ -44,17 +45,7 @@ export default class Convert extends Command {
         notes.push(`warning: ${NO_FENCING}`);
       }
       const out = writeCib(cib, dialect);
-      const check = flags.check ? runCheck(out, dialect, flags.dtd) : undefined;
-      if (flags.json) {
-        printJson({ cib: flags.output === undefined ? out : null, output: flags.output ?? null, notes, check: check ? { tool: check.tool, ran: check.ran, ok: check.ok, output: check.lines } : null });
-        if (check?.ran && !check.ok) throw new ExitWith(EXIT_CHECK);
-        if (flags.output !== undefined) emit(out, flags.output);
-        return;
-      }
-      // With --check the no-fencing warning comes once, as the check's banner.
-      for (const n of notes) if (!(check && n === `warning: ${NO_FENCING}`)) say(n);
-      if (check) printCheck(check);
-      emit(out, flags.output);
+      deliverCib(out, dialect, notes, flags);
     }, flags.json);
     if (code) this.exit(code);
   }

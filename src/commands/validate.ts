@@ -1,9 +1,11 @@
 import { Args, Command, Flags } from '@oclif/core';
 import { readInput } from '../cib/input.js';
-import { EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
+import { EXIT_CHECK, ExitWith, guarded, printJson, say } from '../cib/cli.js';
+import { printCheck, runCheck } from '../cib/check-tools.js';
 import { type Dialect } from '../cib/dialects.js';
 import { formatIssue } from '../cib/errors.js';
-import { dialectOfTree, parseTree, scanIds } from '../cib/read-xml.js';
+import { dialectOfTree, parseTree } from '../cib/read-xml.js';
+import { scanIds } from '../cib/check-xml.js';
 
 export default class Validate extends Command {
   static override description =
