@@ -19,7 +19,10 @@ import {
   getNv,
   type Group,
   isPromotable,
+  isPromotionAction,
+  isPromotionRole,
   isTrue,
+  promotableProblem,
   normalizeRole,
   normalizeScore,
   type NvSet,
@@ -29,8 +32,8 @@ import {
   type Resource,
   type Role,
 } from './model.js';
-import { checkParams } from './param-checks.js';
-import { type AgentInfo, builtinAgentInfo, checkKnownAndRequired, checkUnique } from './agent-meta.js';
+import { type AgentInfo, builtinAgentInfo } from './agent-meta.js';
+import { checkParams } from './check-params.js';
 import type { OpSpecT, SpecT } from './spec-schema.js';
 
 type Scalar = string | number | boolean;
@@ -116,7 +119,6 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
       return;
     }
     const params = nvset(p.params, true);
-    checkParams(id, agent.class, agent.provider, agent.type, Object.fromEntries(params.pairs.map((x) => [x.name, x.value])), problems);
     const prim: Primitive = {
       kind: 'primitive',
       id,
@@ -181,13 +183,7 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
     const prim = prims.get(id)!.prim;
     return { id, agent: { class: prim.class, ...(prim.provider ? { provider: prim.provider } : {}), type: prim.type }, params: Object.fromEntries(prim.params.pairs.map((x) => [x.name, x.value])) };
   });
-  const infoOf = opts.agentInfo ?? builtinAgentInfo;
-  // ocfkit's own agents were checked above (checkParams, with their value checks); the others from their meta-data.
-  for (const p of withParams) {
-    const info = p.agent.provider === 'ocfkit' ? undefined : infoOf(p.agent);
-    if (info) checkKnownAndRequired(p, info, problems);
-  }
-  checkUnique(withParams, infoOf, problems);
+  checkParams(withParams, opts.agentInfo ?? builtinAgentInfo, problems);
 
   // Groups and clones.
   const owner = new Map<string, string>(); // member id → container id
@@ -229,17 +225,9 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
     clones.set(id, { kind: 'clone', id, ...(c.description ? { description: c.description } : {}), meta, child });
   }
 
-  // Where each primitive sits: its promotable/notifying clone, if any.
-  // Containers nest at most clone → group → primitive; the bound guards against ids reused across sections.
-  const cloneOf = (primId: string): Clone | undefined => {
-    let cur = owner.get(primId);
-    for (let depth = 0; cur && depth < 3; depth++) {
-      const c = clones.get(cur);
-      if (c) return c;
-      cur = owner.get(cur);
-    }
-    return undefined;
-  };
+  // Where each resource sits: its containers, innermost first, and its clone, if any.
+  const containers = (rid: string) => containersOf(owner, rid);
+  const cloneOf = (rid: string): Clone | undefined => containers(rid).map((c) => clones.get(c)).find((c) => c !== undefined);
 
   // Operations: the agent's defaults, then the spec's, matched by name and role.
   for (const [id, { prim, spec: ps }] of prims) {
@@ -250,11 +238,7 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
   }
 
   // Top level, in the order the primitives were declared (a container sits where its first primitive was).
-  const top = (rid: string): string => {
-    let cur = rid;
-    for (let depth = 0; owner.has(cur) && depth < 3; depth++) cur = owner.get(cur)!;
-    return cur;
-  };
+  const top = (rid: string): string => containers(rid).at(-1) ?? rid;
   const resources: Resource[] = [];
   const placed = new Set<string>();
   const place = (rid: string) => {
@@ -283,10 +267,10 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
     return r;
   };
   const needsPromotable = (at: Array<string | number>, r: Resource | undefined, what: string) => {
-    if (r && !(r.kind === 'clone' && isPromotable(r))) problems.add(joinPath(at), `${what} needs a promotable clone, and '${r.id}' is not one`);
+    const problem = promotableProblem(r, what);
+    if (problem) problems.add(joinPath(at), problem);
   };
   const role = (v: string | undefined) => (v === undefined ? undefined : (normalizeRole(v) as Role));
-  const isPromotionRole = (r: Role | undefined) => r === 'Promoted' || r === 'Unpromoted';
   const cs = spec.constraints ?? {};
   const push = (at: Array<string | number>, c: Constraint) => {
     if (c.id) registry.claim(c.id, joinPath(at), c);
@@ -361,8 +345,8 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
     if (o.first === o.then) problems.add(joinPath(at), `'${o.first}' cannot be ordered after itself`);
     const fa = o['first-action'] as Action | undefined;
     const ta = o['then-action'] as Action | undefined;
-    if (fa === 'promote' || fa === 'demote') needsPromotable([...at, 'first-action'], f, `first-action ${fa}`);
-    if (ta === 'promote' || ta === 'demote') needsPromotable([...at, 'then-action'], t, `then-action ${ta}`);
+    if (isPromotionAction(fa)) needsPromotable([...at, 'first-action'], f, `first-action ${fa}`);
+    if (isPromotionAction(ta)) needsPromotable([...at, 'then-action'], t, `then-action ${ta}`);
     const sym = bool(o.symmetrical);
     push([...at, 'id'], {
       type: 'order',
@@ -392,7 +376,7 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
     notes.push(`warning: ${NO_FENCING}`);
   }
 
-  checkHaNfs([...prims.values()].map((p) => p.prim), clones, owner, constraints, problems);
+  checkHaNfs([...prims.values()].map((p) => p.prim), cloneOf, owner, constraints, problems);
 
   const cib: Cib = {
     adminEpoch: 0,
@@ -409,6 +393,16 @@ export function buildCib(spec: SpecT, opts: BuildOptions): BuildResult {
   if (problems.empty) assignIds(cib, problems, registry, { claimed: true });
   problems.throwIfAny();
   return { cib, notes };
+}
+
+/**
+ * The containers of a resource, innermost first (member id → container id in `owner`). Containers
+ * nest at most clone → group → primitive; the bound guards against ids reused across sections.
+ */
+function containersOf(owner: ReadonlyMap<string, string>, rid: string): string[] {
+  const out: string[] = [];
+  for (let cur = owner.get(rid); cur !== undefined && out.length < 3; cur = owner.get(cur)) out.push(cur);
+  return out;
 }
 
 function mergeOps(rscId: string, defaults: Op[], specOps: OpSpecT[], promotable: boolean, problems: Problems): Op[] {
@@ -456,16 +450,11 @@ const isDrbdDevice = (dev: string) => /^\/dev\/drbd(\d+|\/)/.test(dev);
  * device (or the group holding it) is colocated with the Promoted role and
  * started after the promotion — otherwise it mounts where DRBD is Secondary.
  */
-function checkHaNfs(prims: Primitive[], clones: Map<string, Clone>, owner: Map<string, string>, constraints: Constraint[], problems: Problems): void {
+function checkHaNfs(prims: Primitive[], cloneOf: (rid: string) => Clone | undefined, owner: Map<string, string>, constraints: Constraint[], problems: Problems): void {
   const drbdClones: Clone[] = [];
   for (const p of prims) {
     if (!isDrbd(p)) continue;
-    let cur = owner.get(p.id);
-    let clone: Clone | undefined;
-    for (let depth = 0; cur && !clone && depth < 3; depth++) {
-      clone = clones.get(cur);
-      cur = owner.get(cur);
-    }
+    const clone = cloneOf(p.id);
     if (!clone || !isPromotable(clone)) {
       problems.add(joinPath(['resources', p.id]), `${agentString(p)} must run as a promotable clone (clones: {<id>: {resource: ${p.id}, promotable: true, meta: {notify: true}}})`);
       continue;

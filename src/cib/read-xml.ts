@@ -23,6 +23,8 @@ import {
   type Group,
   indexResources,
   isTrue,
+  promotableProblem,
+  promotionUses,
   normalizeRole,
   normalizeScore,
   type NvSet,
@@ -613,9 +615,17 @@ class Reader {
       if (seenNodes.has(n.uname)) this.problems.add(`${this.file}: <node uname="${n.uname}">`, 'duplicate node');
       seenNodes.add(n.uname);
     }
+    const place = (c: Constraint) => `${this.file}: <${c.type === 'location' ? 'rsc_location' : c.type === 'colocation' ? 'rsc_colocation' : 'rsc_order'} id="${c.id}">`;
     const check = (c: Constraint, rid: string) => {
-      if (!index.has(rid)) this.problems.add(`${this.file}: <${c.type === 'location' ? 'rsc_location' : c.type === 'colocation' ? 'rsc_colocation' : 'rsc_order'} id="${c.id}">`, `refers to '${rid}', which is not a resource here`);
+      if (!index.has(rid)) this.problems.add(place(c), `refers to '${rid}', which is not a resource here`);
     };
+    // Checked on the model, so every dialect's spelling (Master, master_slave, action=promote) is covered.
+    for (const c of cib.constraints) {
+      for (const u of promotionUses(c)) {
+        const problem = promotableProblem(index.get(u.rsc)?.rsc, u.what);
+        if (problem) this.problems.add(place(c), problem);
+      }
+    }
     for (const c of cib.constraints) {
       if (c.type === 'location') check(c, c.rsc);
       else if (c.type === 'colocation') {
