@@ -2,6 +2,7 @@
 // the user — one line each on stderr, nothing on stdout, a non-zero exit,
 // never a stack trace for bad input.
 
+import { Args, Flags } from '@oclif/core';
 import { writeFileAtomic } from '../package/atomic.js';
 import { CibError, formatIssue } from './errors.js';
 
@@ -14,6 +15,10 @@ export class ExitWith extends Error {
     super(`exit ${code}`);
   }
 }
+
+/** Flags and arguments several commands take, declared once. */
+export const outputFlag = () => Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' });
+export const cibFileArg = () => Args.string({ required: true, description: 'CIB XML file (- for stdin)' });
 
 export const say = (line: string) => process.stderr.write(`ocf-gen: ${line}\n`);
 

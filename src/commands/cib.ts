@@ -1,5 +1,5 @@
 import { Command, Flags } from '@oclif/core';
-import { guarded, printJson } from '../cib/cli.js';
+import { guarded, outputFlag, printJson } from '../cib/cli.js';
 import { deliverCib } from '../cib/check-tools.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
 import { CibError } from '../cib/errors.js';
@@ -26,7 +26,7 @@ export default class Cib extends Command {
     'skip-unmapped': Flags.boolean({ description: 'with --from-haresources: leave out what cannot be converted (with a warning) instead of failing' }),
     set: Flags.string({ description: 'template setting name=value, or a spec path: resources.ip.params.ip=10.0.0.5 (repeatable)', multiple: true }),
     schema: Flags.string({ description: `schema dialect: ${DIALECT_HELP}`, default: 'pacemaker-3' }),
-    output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
+    output: outputFlag(),
     epoch: Flags.integer({ description: 'epoch of the CIB (cibadmin --replace needs it above the live one)', min: 0 }),
     'admin-epoch': Flags.integer({ description: 'admin_epoch of the CIB', min: 0 }),
     check: Flags.boolean({
