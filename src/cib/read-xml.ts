@@ -34,6 +34,7 @@ import {
   type Role,
   type Rule,
 } from './model.js';
+import { dashes, DROPPED_OPTIONS, META_NAMES, metaName, MOVED_OPTIONS } from './heartbeat2-names.js';
 import { type El, parseXml } from './xml-in.js';
 
 
@@ -46,49 +47,6 @@ export interface ReadResult {
   source: SourceDialect;
   validateWith?: string;
   notes: Notes;
-}
-
-/** Heartbeat 2 cluster options that Pacemaker keeps elsewhere or no longer has. */
-const MOVED_OPTIONS: Record<string, ['rsc' | 'op', string]> = {
-  'default-resource-stickiness': ['rsc', 'resource-stickiness'],
-  'is-managed-default': ['rsc', 'is-managed'],
-  'default-action-timeout': ['op', 'timeout'],
-};
-const DROPPED_OPTIONS: Record<string, string> = {
-  'transition-idle-timeout': 'Pacemaker has no transition idle timeout',
-  'short-resource-names': 'Pacemaker always uses the short names',
-  'default-resource-failure-stickiness': 'Pacemaker uses migration-threshold (resource default) instead',
-  'dc-version': 'the cluster sets it',
-  'cluster-infrastructure': 'the cluster sets it',
-  'last-lrm-refresh': 'the cluster sets it',
-  'expected-quorum-votes': 'corosync decides quorum now',
-};
-/** Names Heartbeat 2 accepted in instance_attributes that are resource options (meta attributes) in Pacemaker. */
-const META_NAMES = new Set([
-  'priority',
-  'target-role',
-  'is-managed',
-  'resource-stickiness',
-  'migration-threshold',
-  'failure-timeout',
-  'multiple-active',
-  'restart-type',
-  'clone-max',
-  'clone-node-max',
-  'promoted-max',
-  'promoted-node-max',
-  'notify',
-  'globally-unique',
-  'ordered',
-  'interleave',
-  'collocated',
-  'allow-migrate',
-]);
-
-const dashes = (s: string) => s.replace(/_/g, '-');
-function metaName(s: string): string {
-  const d = dashes(s);
-  return d === 'master-max' ? 'promoted-max' : d === 'master-node-max' ? 'promoted-node-max' : d;
 }
 
 export const describeEl = (el: El) => (el.attrs.id !== undefined ? `<${el.name} id="${el.attrs.id}">` : `<${el.name}>`);
