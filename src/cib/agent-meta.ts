@@ -2,7 +2,7 @@
 // OCF 1.1 unique-group — from the agent's own meta-data: ocfkit's agents
 // from their declarations, any other agent from `crm_resource
 // --show-metadata` or a directory of meta-data files (`--metadata-dir`).
-// With it, parameters are checked as pcs and crmsh check them.
+// check-params.ts checks parameters with it, as pcs and crmsh check them.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { readInput } from './input.js';
 import { join } from 'node:path';
 import { AGENTS } from '../../agents/index.js';
 import { type AgentName, agentString } from './agent-name.js';
-import { CibError, joinPath, type Problems } from './errors.js';
+import { CibError } from './errors.js';
 import { type El, parseXml } from './xml-in.js';
 
 export interface ParamInfo {
@@ -33,7 +33,7 @@ export interface AgentInfo {
 export function builtinAgentInfo(a: AgentName): AgentInfo | undefined {
   if (a.class !== 'ocf' || a.provider !== 'ocfkit') return undefined;
   const decl = AGENTS[a.type];
-  if (!decl || !Object.keys(decl.params).length) return undefined;
+  if (!decl) return undefined;
   const params = new Map<string, ParamInfo>();
   for (const [name, p] of Object.entries(decl.params)) {
     params.set(name, { required: !!p.required && p.default === undefined, unique: !!p.unique, ...(p.uniqueGroup ? { uniqueGroup: p.uniqueGroup } : {}), hasDefault: p.default !== undefined });
@@ -110,54 +110,4 @@ export function agentInfoSource(from: MetadataSource | undefined): { infoOf: (a:
     return info;
   };
   return { infoOf, missing };
-}
-
-export interface PrimitiveParams {
-  id: string;
-  agent: AgentName;
-  params: Record<string, string>;
-}
-
-const paramPath = (id: string, name?: string) => joinPath(name === undefined ? ['resources', id, 'params'] : ['resources', id, 'params', name]);
-
-/** Unknown and missing required parameters of one primitive, as pcs reports them. */
-export function checkKnownAndRequired(p: PrimitiveParams, info: AgentInfo, problems: Problems): void {
-  // Fence devices also take Pacemaker's own pcmk_* parameters, which no fence agent's meta-data lists.
-  const pacemakerOwn = (name: string) => p.agent.class === 'stonith' && name.startsWith('pcmk_');
-  for (const name of Object.keys(p.params)) {
-    if (!info.params.has(name) && !pacemakerOwn(name)) problems.add(paramPath(p.id, name), `unknown parameter of ${info.agent} (known: ${[...info.params.keys()].join(', ')}; from ${info.source})`);
-  }
-  for (const [name, pi] of info.params) {
-    if (pi.required && !pi.hasDefault && p.params[name] === undefined) problems.add(paramPath(p.id, name), `required by ${info.agent} (from ${info.source})`);
-  }
-}
-
-/**
- * No two primitives of one agent share the value of a unique parameter (or
- * the combined values of a unique-group), as pcs and crmsh refuse them: two
- * IPaddr2 with one ip would fight over the address.
- */
-export function checkUnique(prims: PrimitiveParams[], infoOf: (a: AgentName) => AgentInfo | undefined, problems: Problems): void {
-  const seen = new Map<string, string>(); // agent + key + value → first primitive id
-  for (const p of prims) {
-    const info = infoOf(p.agent);
-    if (!info) continue;
-    const groups = new Map<string, string[]>();
-    for (const [name, pi] of info.params) {
-      if (pi.uniqueGroup) groups.set(`group ${pi.uniqueGroup}`, [...(groups.get(`group ${pi.uniqueGroup}`) ?? []), name]);
-      else if (pi.unique) groups.set(`param ${name}`, [name]);
-    }
-    for (const [key, names] of groups) {
-      if (names.some((n) => p.params[n] === undefined)) continue;
-      const value = names.map((n) => p.params[n]!);
-      const k = JSON.stringify([info.agent, key, value]);
-      const first = seen.get(k);
-      if (first === undefined) {
-        seen.set(k, p.id);
-        continue;
-      }
-      const what = names.length === 1 ? `${names[0]}=${JSON.stringify(value[0])}` : `${names.map((n, i) => `${n}=${JSON.stringify(value[i])}`).join(', ')} (unique group ${key.slice(6)})`;
-      problems.add(paramPath(p.id, names[0]), `${what} is already used by resources.${first}: ${names.length === 1 ? 'the parameter is' : 'these parameters are'} unique for ${info.agent} (pcs and crmsh refuse two such resources)`);
-    }
-  }
 }

@@ -1,10 +1,9 @@
 // Default operations for a primitive, taken from the agent's own meta-data:
-// the ocfkit agents' declarations (agents/index.ts: actions with timeout,
-// interval, role, ops) once they declare actions. While an agent is still a
-// placeholder with no actions, or for agents of other providers, the
-// timeouts of the equivalent resource-agents/drbd-utils meta-data are used
-// (FALLBACK below, as printed by `<agent> meta-data` on Debian 12), and for
-// anything unknown Pacemaker's usual 20 s / monitor every 10 s.
+// ocfkit's agents from their declarations (agents/index.ts: actions with
+// timeout, interval, role, ops); the resource-agents/drbd-utils agents ocfkit
+// replaces from their meta-data as printed on Debian 12 (FALLBACK below: no
+// tool is needed to generate a CIB); anything else Pacemaker's usual 20 s /
+// monitor every 10 s.
 
 import { AGENTS } from '../../agents/index.js';
 import type { OpDecl } from '../ocf/agent.js';
@@ -63,7 +62,7 @@ function fromDecl(actions: Record<string, OpDecl & { ops?: OpDecl[] }>): ActionT
 
 /** Where the defaults come from, for the README and messages. */
 export function actionSource(cls: string, provider: string | undefined, type: string): 'ocfkit' | 'fallback' | 'generic' {
-  if (cls === 'ocf' && provider === 'ocfkit' && Object.keys(AGENTS[type]?.actions ?? {}).length) return 'ocfkit';
+  if (cls === 'ocf' && provider === 'ocfkit' && AGENTS[type]) return 'ocfkit';
   if (cls === 'ocf' && FALLBACK[type]) return 'fallback';
   return 'generic';
 }

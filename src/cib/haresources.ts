@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { readInput } from './input.js';
 import { basename, dirname, join } from 'node:path';
 import { CibError, type Issue, type Notes } from './errors.js';
-import { sanitizeId } from './ids.js';
+import { claimUniqueId } from './ids.js';
+import { isTrue } from './model.js';
 
 interface Mapped {
   agent: string;
@@ -111,7 +112,7 @@ function readHaCf(file: string): HaCf {
         autoFailback = args[0];
         break;
       case 'crm':
-        if (/^(yes|on|y|true|1|respawn)$/i.test(args[0] ?? '')) {
+        if (isTrue(args[0]) || /^respawn$/i.test(args[0] ?? '')) {
           throw new CibError([{ path: `${file}:${line}`, message: `"crm ${args[0]}": this cluster is configured by its CIB (/var/lib/heartbeat/crm/cib.xml), not by haresources; convert that instead: ocf-gen convert cib.xml` }]);
         }
         break;
@@ -156,16 +157,7 @@ export function importHaresources(file: string, haCfFile: string | undefined, o:
   }
 
   const ids = new Set<string>();
-  const uniqueId = (base: string) => {
-    let id = sanitizeId(base);
-    if (ids.has(id)) {
-      let n = 2;
-      while (ids.has(`${id}-${n}`)) n++;
-      id = `${id}-${n}`;
-    }
-    ids.add(id);
-    return id;
-  };
+  const uniqueId = (base: string) => claimUniqueId(ids, base, 2);
   const resources: Record<string, { agent: string; params: Record<string, string> }> = {};
   const groups: Record<string, string[]> = {};
   const clones: Record<string, unknown> = {};

@@ -58,10 +58,14 @@ export class IdRegistry {
 
 /** Fresh id for an element a writer has to add (e.g. a rule in an old dialect), never clashing with the model's. */
 export function extraId(cib: Cib, base: string): string {
-  const ids = cib.ids ?? (cib.ids = new Set());
+  return claimUniqueId(cib.ids ?? (cib.ids = new Set()), base, 1);
+}
+
+/** `base` made a valid id, with -<n> (from `first` on) when `ids` has it already; added to `ids`. */
+export function claimUniqueId(ids: Set<string>, base: string, first: number): string {
   let id = sanitizeId(base);
   if (ids.has(id)) {
-    let n = 1;
+    let n = first;
     while (ids.has(`${id}-${n}`)) n++;
     id = `${id}-${n}`;
   }

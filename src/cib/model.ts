@@ -161,9 +161,40 @@ export function setNv(set: NvSet, name: string, value: string): void {
   else set.pairs.push({ name, value });
 }
 
-export const isTrue = (v: string | undefined) => v !== undefined && /^(true|yes|y|on|1)$/i.test(v);
+/**
+ * A CIB truth value as Pacemaker reads it (crm_is_true: true, on, yes, y, 1, any case), and as
+ * Heartbeat 2 did: the one truth test for every CIB value, spec value and ha.cf option ocf-gen reads.
+ * Not resource-agents' ocf_is_true (yes/true/1/ja/on, fixed cases): that one is for agent parameters,
+ * which the agents' runtime (src/ocf) reads; ocf-gen never interprets a parameter's truth.
+ */
+export const isTrue = (v: string | boolean | number | undefined) => v === true || (typeof v !== 'boolean' && v !== undefined && /^(true|yes|y|on|1)$/i.test(String(v)));
 
 export const isPromotable = (c: Clone) => isTrue(getNv(c.meta, 'promotable'));
+
+/** Roles and actions only a promotable clone has. */
+export const isPromotionRole = (r: Role | undefined) => r === 'Promoted' || r === 'Unpromoted';
+export const isPromotionAction = (a: Action | undefined) => a === 'promote' || a === 'demote';
+
+/** `r` is missing (reported elsewhere) or a promotable clone; otherwise why `what` cannot be. */
+export function promotableProblem(r: Resource | undefined, what: string): string | undefined {
+  return r && !(r.kind === 'clone' && isPromotable(r)) ? `${what} needs a promotable clone, and '${r.id}' is not one` : undefined;
+}
+
+/** What a constraint asks of a promotable clone: each role or promote/demote (as its attribute says it) and the resource. */
+export function promotionUses(c: Constraint): Array<{ what: string; rsc: string }> {
+  const uses: Array<{ what: string; rsc: string }> = [];
+  if (c.type === 'location') {
+    if (isPromotionRole(c.role)) uses.push({ what: `role ${c.role}`, rsc: c.rsc });
+    for (const r of c.rules ?? []) if (isPromotionRole(r.role)) uses.push({ what: `role ${r.role}`, rsc: c.rsc });
+  } else if (c.type === 'colocation') {
+    if (isPromotionRole(c.rscRole)) uses.push({ what: `rsc-role ${c.rscRole}`, rsc: c.rsc });
+    if (isPromotionRole(c.withRscRole)) uses.push({ what: `with-rsc-role ${c.withRscRole}`, rsc: c.withRsc });
+  } else {
+    if (isPromotionAction(c.firstAction)) uses.push({ what: `first-action ${c.firstAction}`, rsc: c.first });
+    if (isPromotionAction(c.thenAction)) uses.push({ what: `then-action ${c.thenAction}`, rsc: c.then });
+  }
+  return uses;
+}
 
 /** Every primitive, depth first, in document order. */
 export function* primitives(resources: Resource[]): Generator<Primitive> {

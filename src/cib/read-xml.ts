@@ -22,6 +22,9 @@ import {
   getNv,
   type Group,
   indexResources,
+  isTrue,
+  promotableProblem,
+  promotionUses,
   normalizeRole,
   normalizeScore,
   type NvSet,
@@ -31,11 +34,13 @@ import {
   type Role,
   type Rule,
 } from './model.js';
+import { dashes, DROPPED_OPTIONS, META_NAMES, metaName, MOVED_OPTIONS } from './heartbeat2-names.js';
 import { type El, parseXml } from './xml-in.js';
 
 
 /** How the input spelled things (for notes and for defaults that differ between dialects). */
 export type SourceDialect = 'heartbeat-2' | 'pacemaker-1' | 'pacemaker-2+';
+const SOURCE_OF = { 'heartbeat-2': 'heartbeat-2', 'pacemaker-1.0': 'pacemaker-1', pacemaker: 'pacemaker-2+' } as const;
 
 export interface ReadResult {
   cib: Cib;
@@ -44,50 +49,7 @@ export interface ReadResult {
   notes: Notes;
 }
 
-/** Heartbeat 2 cluster options that Pacemaker keeps elsewhere or no longer has. */
-const MOVED_OPTIONS: Record<string, ['rsc' | 'op', string]> = {
-  'default-resource-stickiness': ['rsc', 'resource-stickiness'],
-  'is-managed-default': ['rsc', 'is-managed'],
-  'default-action-timeout': ['op', 'timeout'],
-};
-const DROPPED_OPTIONS: Record<string, string> = {
-  'transition-idle-timeout': 'Pacemaker has no transition idle timeout',
-  'short-resource-names': 'Pacemaker always uses the short names',
-  'default-resource-failure-stickiness': 'Pacemaker uses migration-threshold (resource default) instead',
-  'dc-version': 'the cluster sets it',
-  'cluster-infrastructure': 'the cluster sets it',
-  'last-lrm-refresh': 'the cluster sets it',
-  'expected-quorum-votes': 'corosync decides quorum now',
-};
-/** Names Heartbeat 2 accepted in instance_attributes that are resource options (meta attributes) in Pacemaker. */
-const META_NAMES = new Set([
-  'priority',
-  'target-role',
-  'is-managed',
-  'resource-stickiness',
-  'migration-threshold',
-  'failure-timeout',
-  'multiple-active',
-  'restart-type',
-  'clone-max',
-  'clone-node-max',
-  'promoted-max',
-  'promoted-node-max',
-  'notify',
-  'globally-unique',
-  'ordered',
-  'interleave',
-  'collocated',
-  'allow-migrate',
-]);
-
-const dashes = (s: string) => s.replace(/_/g, '-');
-function metaName(s: string): string {
-  const d = dashes(s);
-  return d === 'master-max' ? 'promoted-max' : d === 'master-node-max' ? 'promoted-node-max' : d;
-}
-
-const describeEl = (el: El) => (el.attrs.id !== undefined ? `<${el.name} id="${el.attrs.id}">` : `<${el.name}>`);
+export const describeEl = (el: El) => (el.attrs.id !== undefined ? `<${el.name} id="${el.attrs.id}">` : `<${el.name}>`);
 
 export function readCibXml(xml: string, file: string): ReadResult {
   return new Reader(file).read(parseTree(xml, file));
@@ -116,8 +78,7 @@ class Reader {
 
   read(root: El): ReadResult {
     const vw = root.attrs['validate-with'];
-    if (vw === undefined || /^(pacemaker-0\.|transitional-0\.)/.test(vw)) this.source = 'heartbeat-2';
-    else if (/^pacemaker-1\./.test(vw)) this.source = 'pacemaker-1';
+    this.source = SOURCE_OF[dialectOfTree(root)];
     const cib: Cib = {
       adminEpoch: intAttr(root.attrs.admin_epoch),
       epoch: intAttr(root.attrs.epoch),
@@ -270,7 +231,7 @@ class Reader {
       if (v === undefined) continue;
       const name = metaName(n);
       // The DTD's own defaults change nothing when written out; leave them out.
-      if ((name === 'restart-type' && v === 'ignore') || ((name === 'ordered' || name === 'collocated') && el.name === 'group' && /^(true|yes|1)$/.test(v))) continue;
+      if ((name === 'restart-type' && v === 'ignore') || ((name === 'ordered' || name === 'collocated') && el.name === 'group' && isTrue(v))) continue;
       if (getNv(meta, name) === undefined) meta.pairs.push({ name, value: v });
     }
   }
@@ -381,7 +342,7 @@ class Reader {
     if (onFail !== undefined) op.onFail = onFail;
     const sd = dur(a['start-delay'] ?? a.start_delay, 'start-delay');
     if (sd) op.startDelay = sd;
-    if (a.disabled !== undefined && /^(true|yes|1)$/i.test(a.disabled)) op.enabled = false;
+    if (isTrue(a.disabled)) op.enabled = false;
     if (a.enabled !== undefined && /^(false|no|0)$/i.test(a.enabled)) op.enabled = false;
     if (a.description) op.description = a.description;
     const prereq = a.requires ?? a.prereq;
@@ -478,7 +439,7 @@ class Reader {
       case 'rsc_colocation': {
         const a = this.attrs(el, ['id', 'rsc', 'with-rsc', 'rsc-role', 'with-rsc-role', 'score', 'node-attribute', 'from', 'to', 'from_role', 'to_role', 'node_attribute', 'symmetrical', 'description']);
         for (const c of el.children) this.unsupported(c, el);
-        if (a.symmetrical !== undefined && /^(true|yes|1)$/i.test(a.symmetrical)) this.notes.push(`note: ${this.file}: ${describeEl(el)}: symmetrical on a colocation has no meaning in Pacemaker; left out`);
+        if (isTrue(a.symmetrical)) this.notes.push(`note: ${this.file}: ${describeEl(el)}: symmetrical on a colocation has no meaning in Pacemaker; left out`);
         if (a.description) this.notes.push(`note: ${this.file}: ${describeEl(el)}: description is left out`);
         const rsc = a.rsc ?? a.from;
         const withRsc = a['with-rsc'] ?? a.to;
@@ -529,7 +490,7 @@ class Reader {
           else if (s !== undefined && !s.startsWith('-')) kind = 'Mandatory';
           else if (s !== undefined) this.err(el, `a negative score (${s}) on an order has no meaning in Pacemaker`);
         }
-        const sym = a.symmetrical === undefined ? undefined : /^(true|yes|1)$/i.test(a.symmetrical);
+        const sym = a.symmetrical === undefined ? undefined : isTrue(a.symmetrical);
         return {
           type: 'order',
           id: id!,
@@ -612,9 +573,17 @@ class Reader {
       if (seenNodes.has(n.uname)) this.problems.add(`${this.file}: <node uname="${n.uname}">`, 'duplicate node');
       seenNodes.add(n.uname);
     }
+    const place = (c: Constraint) => `${this.file}: <${c.type === 'location' ? 'rsc_location' : c.type === 'colocation' ? 'rsc_colocation' : 'rsc_order'} id="${c.id}">`;
     const check = (c: Constraint, rid: string) => {
-      if (!index.has(rid)) this.problems.add(`${this.file}: <${c.type === 'location' ? 'rsc_location' : c.type === 'colocation' ? 'rsc_colocation' : 'rsc_order'} id="${c.id}">`, `refers to '${rid}', which is not a resource here`);
+      if (!index.has(rid)) this.problems.add(place(c), `refers to '${rid}', which is not a resource here`);
     };
+    // Checked on the model, so every dialect's spelling (Master, master_slave, action=promote) is covered.
+    for (const c of cib.constraints) {
+      for (const u of promotionUses(c)) {
+        const problem = promotableProblem(index.get(u.rsc)?.rsc, u.what);
+        if (problem) this.problems.add(place(c), problem);
+      }
+    }
     for (const c of cib.constraints) {
       if (c.type === 'location') check(c, c.rsc);
       else if (c.type === 'colocation') {
@@ -644,37 +613,4 @@ export function dialectOfTree(root: El): 'heartbeat-2' | 'pacemaker-1.0' | 'pace
   const vw = root.attrs['validate-with'];
   if (vw === undefined || /^(pacemaker-0\.|transitional-0\.)/.test(vw)) return 'heartbeat-2';
   return /^pacemaker-1\./.test(vw) ? 'pacemaker-1.0' : 'pacemaker';
-}
-
-/**
- * Ids unique across the configuration and constraints naming existing
- * resources: what a DTD (ids are CDATA there) cannot check. Node ids are not
- * XML ids; the status section is the cluster's.
- */
-export function scanIds(root: El, file: string): Array<{ path: string; message: string }> {
-  const issues: Array<{ path: string; message: string }> = [];
-  const conf = root.children.find((c) => c.name === 'configuration');
-  if (!conf) return [{ path: file, message: '<cib> has no <configuration>' }];
-  const seen = new Map<string, string>();
-  const resources = new Set<string>();
-  const RES = new Set(['primitive', 'group', 'clone', 'master', 'master_slave', 'bundle']);
-  const walk = (el: El) => {
-    const id = el.attrs.id;
-    if (id !== undefined && el.name !== 'node' && !el.name.startsWith('resource_ref')) {
-      const prev = seen.get(id);
-      if (prev) issues.push({ path: `${file}: ${describeEl(el)}`, message: `duplicate id (also used by <${prev}>)` });
-      else seen.set(id, el.name);
-      if (RES.has(el.name)) resources.add(id);
-    }
-    el.children.forEach(walk);
-  };
-  walk(conf);
-  const cons = conf.children.find((c) => c.name === 'constraints');
-  for (const c of cons?.children ?? []) {
-    for (const k of ['rsc', 'with-rsc', 'first', 'then', 'from', 'to']) {
-      const v = c.attrs[k];
-      if (v !== undefined && !resources.has(v)) issues.push({ path: `${file}: ${describeEl(c)}`, message: `${k}="${v}" is not a resource here` });
-    }
-  }
-  return issues;
 }

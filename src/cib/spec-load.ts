@@ -8,7 +8,7 @@ import { readInput } from './input.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isAlias, LineCounter, parseDocument, visit } from 'yaml';
-import { packageRoot } from '../gen/paths.js';
+import { packageRoot } from '../package/paths.js';
 import { CibError, type Issue, joinPath } from './errors.js';
 import { Spec, type SpecT, specIssues } from './spec-schema.js';
 

@@ -1,9 +1,9 @@
 import { Command, Flags } from '@oclif/core';
-import { emit, EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
+import { guarded, outputFlag, printJson } from '../cib/cli.js';
+import { deliverCib } from '../cib/check-tools.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
 import { CibError } from '../cib/errors.js';
 import { generate } from '../cib/generate.js';
-import { NO_FENCING } from '../cib/build.js';
 import { DEFAULT_TEMPLATE, isTemplate, listTemplates, loadTemplate, parseTemplate, readStructured, type Template } from '../cib/spec-load.js';
 
 export default class Cib extends Command {
@@ -26,7 +26,7 @@ export default class Cib extends Command {
     'skip-unmapped': Flags.boolean({ description: 'with --from-haresources: leave out what cannot be converted (with a warning) instead of failing' }),
     set: Flags.string({ description: 'template setting name=value, or a spec path: resources.ip.params.ip=10.0.0.5 (repeatable)', multiple: true }),
     schema: Flags.string({ description: `schema dialect: ${DIALECT_HELP}`, default: 'pacemaker-3' }),
-    output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
+    output: outputFlag(),
     epoch: Flags.integer({ description: 'epoch of the CIB (cibadmin --replace needs it above the live one)', min: 0 }),
     'admin-epoch': Flags.integer({ description: 'admin_epoch of the CIB', min: 0 }),
     check: Flags.boolean({
@@ -64,17 +64,7 @@ export default class Cib extends Command {
         adminEpoch: flags['admin-epoch'],
         ...(flags.check || flags['metadata-dir'] !== undefined ? { agentMetadata: { ...(flags['metadata-dir'] !== undefined ? { dir: flags['metadata-dir'] } : {}), crmResource: flags.check } } : {}),
       });
-      const check = flags.check ? runCheck(g.xml, g.dialect, flags.dtd) : undefined;
-      if (flags.json) {
-        printJson({ cib: flags.output === undefined ? g.xml : null, output: flags.output ?? null, notes: g.notes, check: check ? { tool: check.tool, ran: check.ran, ok: check.ok, output: check.lines } : null });
-        if (check?.ran && !check.ok) throw new ExitWith(EXIT_CHECK);
-        if (flags.output !== undefined) emit(g.xml, flags.output);
-        return;
-      }
-      // With --check the no-fencing warning comes once, as the check's banner.
-      for (const n of g.notes) if (!(check && n === `warning: ${NO_FENCING}`)) say(n);
-      if (check) printCheck(check);
-      emit(g.xml, flags.output);
+      deliverCib(g.xml, g.dialect, g.notes, flags);
     }, flags.json);
     if (code) this.exit(code);
   }

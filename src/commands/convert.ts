@@ -1,6 +1,7 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
 import { readInput } from '../cib/input.js';
-import { emit, EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
+import { cibFileArg, guarded, outputFlag } from '../cib/cli.js';
+import { deliverCib } from '../cib/check-tools.js';
 import { DIALECT_HELP } from '../cib/dialects.js';
 import { dialectOrThrow, writeCib } from '../cib/generate.js';
 import { readCibXml } from '../cib/read-xml.js';
@@ -13,11 +14,11 @@ export default class Convert extends Command {
 
   static override examples = ['<%= config.bin %> convert /var/lib/heartbeat/crm/cib.xml --to pacemaker-3 --output cib.xml', '<%= config.bin %> convert cib.xml --to heartbeat-2'];
 
-  static override args = { file: Args.string({ required: true, description: 'CIB XML file (- for stdin)' }) };
+  static override args = { file: cibFileArg() };
 
   static override flags = {
     to: Flags.string({ description: `target dialect: ${DIALECT_HELP}`, default: 'pacemaker-3' }),
-    output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
+    output: outputFlag(),
     epoch: Flags.integer({ description: "epoch of the result (default: the input's)", min: 0 }),
     'admin-epoch': Flags.integer({ description: "admin_epoch of the result (default: the input's)", min: 0 }),
     check: Flags.boolean({ description: 'check the result with crm_verify (xmllint and the DTD for heartbeat-2) before writing it' }),
@@ -44,17 +45,7 @@ export default class Convert extends Command {
         notes.push(`warning: ${NO_FENCING}`);
       }
       const out = writeCib(cib, dialect);
-      const check = flags.check ? runCheck(out, dialect, flags.dtd) : undefined;
-      if (flags.json) {
-        printJson({ cib: flags.output === undefined ? out : null, output: flags.output ?? null, notes, check: check ? { tool: check.tool, ran: check.ran, ok: check.ok, output: check.lines } : null });
-        if (check?.ran && !check.ok) throw new ExitWith(EXIT_CHECK);
-        if (flags.output !== undefined) emit(out, flags.output);
-        return;
-      }
-      // With --check the no-fencing warning comes once, as the check's banner.
-      for (const n of notes) if (!(check && n === `warning: ${NO_FENCING}`)) say(n);
-      if (check) printCheck(check);
-      emit(out, flags.output);
+      deliverCib(out, dialect, notes, flags);
     }, flags.json);
     if (code) this.exit(code);
   }

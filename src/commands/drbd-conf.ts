@@ -1,5 +1,5 @@
 import { Command, Flags } from '@oclif/core';
-import { emit, guarded, printJson } from '../cib/cli.js';
+import { emit, guarded, outputFlag, printJson } from '../cib/cli.js';
 import { DRBD_SETTINGS, DRBD_VERSIONS, type DrbdVersion, formatDrbdSettings, renderDrbdConf } from '../cib/drbd-conf.js';
 
 export default class DrbdConf extends Command {
@@ -15,7 +15,7 @@ export default class DrbdConf extends Command {
   static override flags = {
     set: Flags.string({ description: 'setting name=value (repeatable; names as in the ha-nfs template: node1, node2, drbd_resource, device…)', multiple: true }),
     'drbd-version': Flags.string({ description: 'DRBD version of the nodes: 9 puts fencing in net {}, 8.4 in disk {}', options: [...DRBD_VERSIONS], default: '9' }),
-    output: Flags.string({ char: 'o', description: 'write to this file (atomically) instead of stdout' }),
+    output: outputFlag(),
     'list-settings': Flags.boolean({ description: 'list the settings with their defaults, and exit' }),
     json: Flags.boolean({ description: 'print JSON on stdout: the settings (with --list-settings), or {config}; problems as {errors}' }),
   };

@@ -1,9 +1,8 @@
 import { Command, Flags } from '@oclif/core';
 import { AGENTS } from '../../agents/index.js';
-import { applyInstall, InstallError, planInstall } from '../gen/install.js';
-import { fatal } from '../gen/fail.js';
-import { printJson } from '../cib/cli.js';
-import { builtAgentsExecutable } from '../gen/paths.js';
+import { applyInstall, InstallError, planInstall } from '../package/install.js';
+import { ExitWith, guarded, printJson, say } from '../cib/cli.js';
+import { builtAgentsExecutable } from '../package/paths.js';
 
 export default class Install extends Command {
   static override description = 'Install the built agents as <prefix>/resource.d/<provider>/<Agent> (ocf:<provider>:<Agent>)';
@@ -18,15 +17,20 @@ export default class Install extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Install);
     const plan = { prefix: flags.prefix, provider: flags.provider, source: builtAgentsExecutable(), agents: Object.keys(AGENTS), force: flags.force };
-    try {
-      const steps = planInstall(plan);
-      if (!flags.json) for (const s of steps) this.log(`${flags['dry-run'] ? 'would ' : ''}${s.action}: ${s.path}${s.target ? ` -> ${s.target}` : ''}`);
-      if (!flags['dry-run']) applyInstall(plan, steps);
-      if (flags.json) printJson({ steps: steps.map((s) => ({ action: s.action, path: s.path, target: s.target ?? null })), applied: !flags['dry-run'] });
-    } catch (e) {
-      const message = e instanceof InstallError ? e.message : `install failed: ${(e as Error).message}`;
-      if (flags.json) printJson({ errors: [{ place: flags.prefix, message }] });
-      fatal(this, message, e instanceof InstallError ? e.exitCode : 1);
-    }
+    const code = await guarded(() => {
+      try {
+        const steps = planInstall(plan);
+        if (!flags.json) for (const s of steps) this.log(`${flags['dry-run'] ? 'would ' : ''}${s.action}: ${s.path}${s.target ? ` -> ${s.target}` : ''}`);
+        if (!flags['dry-run']) applyInstall(plan, steps);
+        if (flags.json) printJson({ steps: steps.map((s) => ({ action: s.action, path: s.path, target: s.target ?? null })), applied: !flags['dry-run'] });
+      } catch (e) {
+        // Every failure, not only bad input, is one line naming what failed (an InstallError says which exit code).
+        const message = e instanceof InstallError ? e.message : `install failed: ${(e as Error).message}`;
+        if (flags.json) printJson({ errors: [{ place: flags.prefix, message }] });
+        say(message);
+        throw new ExitWith(e instanceof InstallError ? e.exitCode : 1);
+      }
+    });
+    if (code) this.exit(code);
   }
 }

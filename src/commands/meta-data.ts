@@ -1,6 +1,6 @@
 import { Args, Command } from '@oclif/core';
 import { AGENTS } from '../../agents/index.js';
-import { fatal } from '../gen/fail.js';
+import { ExitWith, EXIT_INPUT, guarded, say } from '../cib/cli.js';
 import { renderMetaData } from '../ocf/metadata.js';
 
 export default class MetaData extends Command {
@@ -9,8 +9,14 @@ export default class MetaData extends Command {
 
   async run(): Promise<void> {
     const { args } = await this.parse(MetaData);
-    const decl = AGENTS[args.agent];
-    if (!decl) fatal(this, `unknown agent '${args.agent}' (known: ${Object.keys(AGENTS).join(', ')})`, 2);
-    process.stdout.write(renderMetaData(decl));
+    const code = await guarded(() => {
+      const decl = AGENTS[args.agent];
+      if (!decl) {
+        say(`unknown agent '${args.agent}' (known: ${Object.keys(AGENTS).join(', ')})`);
+        throw new ExitWith(EXIT_INPUT);
+      }
+      process.stdout.write(renderMetaData(decl));
+    });
+    if (code) this.exit(code);
   }
 }

@@ -1,9 +1,11 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
 import { readInput } from '../cib/input.js';
-import { EXIT_CHECK, ExitWith, guarded, printCheck, printJson, runCheck, say } from '../cib/cli.js';
+import { cibFileArg, EXIT_CHECK, ExitWith, guarded, printJson, say } from '../cib/cli.js';
+import { printCheck, runCheck } from '../cib/check-tools.js';
 import { type Dialect } from '../cib/dialects.js';
 import { formatIssue } from '../cib/errors.js';
-import { dialectOfTree, parseTree, scanIds } from '../cib/read-xml.js';
+import { dialectOfTree, parseTree } from '../cib/read-xml.js';
+import { scanIds } from '../cib/check-xml.js';
 
 export default class Validate extends Command {
   static override description =
@@ -11,7 +13,7 @@ export default class Validate extends Command {
 
   static override examples = ['<%= config.bin %> validate cib.xml', '<%= config.bin %> validate old-cib.xml --dtd /usr/lib/heartbeat/crm.dtd'];
 
-  static override args = { file: Args.string({ required: true, description: 'CIB XML file (- for stdin)' }) };
+  static override args = { file: cibFileArg() };
 
   static override flags = {
     dtd: Flags.string({ description: "for heartbeat-2 CIBs: check against Heartbeat's crm.dtd instead of ocf-gen's own schema of it" }),

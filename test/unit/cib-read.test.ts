@@ -7,7 +7,8 @@ import { type Dialect, parseDialect } from '../../src/cib/dialects.js';
 import { CibError } from '../../src/cib/errors.js';
 import { generate, writeCib } from '../../src/cib/generate.js';
 import { getNv, primitives } from '../../src/cib/model.js';
-import { parseTree, readCibXml, scanIds } from '../../src/cib/read-xml.js';
+import { parseTree, readCibXml } from '../../src/cib/read-xml.js';
+import { scanIds } from '../../src/cib/check-xml.js';
 
 const dialect = (s: string) => parseDialect(s) as Dialect;
 const body = (xml: string) => xml.slice(xml.indexOf('<cib '));

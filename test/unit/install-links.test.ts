@@ -7,7 +7,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyInstall, planInstall } from '../../src/gen/install.js';
+import { applyInstall, planInstall } from '../../src/package/install.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ocfkit-install-links-'));
 chmodSync(dir, 0o755);

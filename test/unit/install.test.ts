@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InstallError, planInstall } from '../../src/gen/install.js';
+import { InstallError, planInstall } from '../../src/package/install.js';
 
 describe('install plan', () => {
   it('says nothing is built when the executable is missing', () => {

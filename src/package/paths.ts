@@ -1,3 +1,7 @@
+// The ocfkit package on disk: where it is installed (paths.ts), how its files go into place
+// atomically (atomic.ts), and installing the agents as OCF resource agents (install.ts).
+// Used by ocf-gen's commands; nothing here generates a CIB.
+
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
