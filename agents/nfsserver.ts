@@ -399,11 +399,10 @@ async function checkRpc(ctx: NfsCtx): Promise<void> {
  * reload-agent: the export table changed (nothing else reloads). Applies
  * exactly the difference between what is exported and the new table with
  * exportfs: the daemons keep running, no grace period, clients of unchanged
- * exports notice nothing. The new table is checked (6 wrong everywhere, 5 not
- * usable on this node) before anything
- * changes. With the shared state directory bound every etab entry is ours;
- * without, only the entries this resource applied before (recorded at start
- * and reload).
+ * exports notice nothing. The new table is checked (6: wrong everywhere, 5:
+ * not usable on this node) before anything changes. With the shared state
+ * directory bound every etab entry is ours; without, only the entries this
+ * resource applied before (recorded at start and reload).
  */
 async function reload(ctx: NfsCtx): Promise<number> {
   const p = ctx.params;
