@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
 import { DAEMON, isOurStatd, ourSmNotify, running, stopNfsd, stopProcesses } from '../src/sys/nfs/daemons.js';
 import { describeDiff, diffExports, readEtab, type ExportDiff } from '../src/sys/nfs/etab.js';
-import { applyExports, unexportAll, unexportListed } from '../src/sys/nfs/exportfs.js';
+import { appliedOf, applyExports, forgetApplied, readApplied, recordApplied, reloadExports, unexportAll, unexportListed } from '../src/sys/nfs/exportfs.js';
 import { normalizePath, pathProblem } from '../src/sys/nfs/files.js';
 import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
 import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodir } from '../src/sys/nfs/infodir.js';
@@ -95,25 +95,30 @@ const params = {
     longdesc: `The exports this resource owns, in exports(5) syntax, one per line or separated by ";": directory, optional "-defaults", then clients with options, e.g.
 "/srv/nfs/data 192.168.0.0/24(rw,sync,no_root_squash,fsid=1); /srv/nfs/home 192.168.0.0/24(rw,sync)".
 Exports without fsid= get one derived from the path (derive_fsid).`,
+    reloadable: true,
   }),
   exports_file: pathParam({
     shortdesc: 'Export table file',
-    longdesc: 'A file with exports in exports(5) syntax (e.g. on the shared filesystem), instead of or besides exports. Read on start and by monitor.',
+    longdesc: 'A file with exports in exports(5) syntax (e.g. on the shared filesystem), instead of or besides exports. Read on start, by monitor and by reload-agent.',
+    reloadable: true,
   }),
   directory: param.string({
     shortdesc: 'Directory to export (ocf:heartbeat:exportfs style)',
     longdesc: 'A single export written with the parameters of ocf:heartbeat:exportfs: the directory (or several, separated by spaces), exported to clientspec with options and fsid. Adds to the exports table.',
+    reloadable: true,
   }),
-  clientspec: param.string({ shortdesc: 'Clients of directory', longdesc: 'The clients allowed to mount directory: one host, network (192.168.0.0/24), wildcard or @netgroup, as in exports(5).' }),
-  options: param.string({ shortdesc: 'Export options of directory', longdesc: 'Export options for directory, as in exports(5), e.g. "rw,sync,no_root_squash".' }),
+  clientspec: param.string({ shortdesc: 'Clients of directory', longdesc: 'The clients allowed to mount directory: one host, network (192.168.0.0/24), wildcard or @netgroup, as in exports(5).', reloadable: true }),
+  options: param.string({ shortdesc: 'Export options of directory', longdesc: 'Export options for directory, as in exports(5), e.g. "rw,sync,no_root_squash".', reloadable: true }),
   fsid: param.string({
     shortdesc: 'fsid of directory',
     longdesc: 'The fsid of directory: a number (1..2147483647), a UUID, or "root" (0, the NFSv4 pseudo-root). With several directories, a number: they get fsid, fsid+1, …. Overrides an fsid= in options. Unset: derived from the path (derive_fsid).',
+    reloadable: true,
   }),
   derive_fsid: param.boolean({
     shortdesc: 'Derive missing fsids from the path',
     longdesc: 'Give exports without fsid= a fixed fsid derived from the export path: FNV-1a 32-bit hash of the path, low 31 bits, 0 taken as 1. false: every export must have an fsid=.',
     default: true,
+    reloadable: true,
   }),
   nfsd_threads: param.integer({ shortdesc: 'Number of nfsd threads', longdesc: 'nfsd threads to start. Unset: rpc.nfsd\'s default ([nfsd] threads in /etc/nfs.conf, else 8).', min: 1, max: 8192 }),
   nfsd_args: param.string({ shortdesc: 'rpc.nfsd options', longdesc: 'Extra options for rpc.nfsd, separated by spaces (e.g. "-V 4.2 -N 4.0").' }),
@@ -141,7 +146,10 @@ same value on every node.
 
 The export table is owned by this resource (parameters exports or
 exports_file, in the syntax of exports(5)): applied on start, checked by
-monitor (with its fsids), removed on stop.
+monitor (with its fsids), removed on stop. A change of the export table
+(exports, exports_file, directory, clientspec, options, fsid, derive_fsid)
+is applied in place by reload-agent: only the exports that differ are added,
+re-exported or removed, the daemons keep running, no grace period.
 
 Compatible with ocf:heartbeat:nfsserver's parameters. Without systemd the
 agent runs rpcbind, rpc.statd, rpc.mountd and rpc.nfsd itself (or
@@ -150,13 +158,12 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
 
   validate: (ctx) => {
     // Configuration (6: wrong on every node) first…
-    const table = loadExports(ctx, { mustExist: false });
-    if (table.problems.length) throw fail.configured(table.problems.join('; '));
+    checkedTable(ctx, { configOnly: true });
     const p = ctx.params;
     if (p.nfs_shared_infodir && ctx.meta.clone !== undefined) throw fail.configured('nfs_shared_infodir cannot be used in a clone: one node at a time owns the NFS state');
     if (p.nfs_shared_infodir && (p.nfs_shared_infodir === NFS_STATE_DIR || p.nfs_shared_infodir.startsWith(`${NFS_STATE_DIR}/`))) throw fail.configured(`nfs_shared_infodir must not be ${NFS_STATE_DIR} or below it`);
     // …then this node (5: another node may be fine).
-    loadExports(ctx, { mustExist: true });
+    const table = checkedTable(ctx);
     for (const prog of requiredPrograms(p)) if (!which(prog)) throw fail.installed(`${prog} is not installed (nfs-kernel-server, nfs-common, rpcbind)`);
     if (p.nfs_init_script && !isExecutable(p.nfs_init_script)) throw fail.installed(`${p.nfs_init_script} is not an executable file`);
     if (p.nfs_shared_infodir) {
@@ -164,8 +171,6 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
       if (problem) throw fail.installed(problem);
       if (existsSync(p.nfs_shared_infodir) && onRootFilesystem(p.nfs_shared_infodir)) ctx.log.warn(`${p.nfs_shared_infodir} is on the root filesystem: is the shared filesystem mounted?`);
     }
-    const missing = [...new Set(table.exports.map((e) => e.dir))].filter((d) => !existsSync(d));
-    if (missing.length) throw fail.installed(`export directories missing on this node: ${missing.join(', ')}`);
     if (!kernelCanServeNfs()) throw fail.installed('this kernel has no NFS server (no nfsd module)');
   },
 
@@ -183,6 +188,10 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
       ],
       handler: monitor,
     },
+    // Pacemaker ≥ 2.1 (OCF 1.1): a change of only the export table's parameters (reloadable) runs this
+    // instead of a restart. No legacy `reload`: Pacemaker 2.0 would use it for every non-unique parameter.
+    // Not the whole validate: only the table can have changed, the rest is running (checked by its own start).
+    'reload-agent': { timeout: 20, handler: reload },
   },
 });
 
@@ -221,6 +230,21 @@ function loadExports(ctx: NfsCtx, o: { mustExist: boolean }): Table {
     if (e instanceof ExportSyntaxError) return { exports: [], problems: [e.message] };
     throw e;
   }
+}
+
+/**
+ * The export table, checked: 6 for what is wrong on every node (syntax,
+ * fsid clashes), then (unless configOnly) 5 for this node (exports_file
+ * unreadable, a directory missing).
+ */
+function checkedTable(ctx: NfsCtx, o: { configOnly?: boolean } = {}): Table {
+  const config = loadExports(ctx, { mustExist: false });
+  if (config.problems.length) throw fail.configured(config.problems.join('; '));
+  if (o.configOnly) return config;
+  const table = loadExports(ctx, { mustExist: true });
+  const missing = [...new Set(table.exports.map((e) => e.dir))].filter((d) => !existsSync(d));
+  if (missing.length) throw fail.installed(`export directories missing on this node: ${missing.join(', ')}`);
+  return table;
 }
 
 const SBIN = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
@@ -371,6 +395,36 @@ async function checkRpc(ctx: NfsCtx): Promise<void> {
   ctx.log.debug(`RPC services answer on ${host}`);
 }
 
+/**
+ * reload-agent: the export table changed (nothing else reloads). Applies
+ * exactly the difference between what is exported and the new table with
+ * exportfs: the daemons keep running, no grace period, clients of unchanged
+ * exports notice nothing. The new table is checked (6: wrong everywhere, 5:
+ * not usable on this node) before anything changes. With the shared state
+ * directory bound every etab entry is ours; without, only the entries this
+ * resource applied before (recorded at start and reload).
+ */
+async function reload(ctx: NfsCtx): Promise<number> {
+  const p = ctx.params;
+  const table = checkedTable(ctx);
+  if (!anyPieceUp(status(ctx))) {
+    ctx.log.info('NFS server is not running here: the next start applies the new export table');
+    return OCF.SUCCESS;
+  }
+  const record = rsc(ctx, 'exports.json');
+  const ownsAll = p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : false;
+  const previous = readApplied(record);
+  if (!previous && !ownsAll) ctx.log.warn('no record of the exports applied before: exports dropped from the table stay exported until stop');
+  mkdirSync(ctx.rsctmp, { recursive: true });
+  // Recorded first with what this reload may add: an export made here is ours even if the reload fails halfway.
+  const adding = appliedOf(table.exports).filter((a) => !previous?.some((x) => x.dir === a.dir && x.client === a.client));
+  recordApplied(record, [...(previous ?? []), ...adding]);
+  const done = await reloadExports(ctx, table.exports, previous, { ownsAll });
+  recordApplied(record, appliedOf(table.exports));
+  ctx.log.info(`export table reloaded: ${done.add.length} added, ${done.change.length} changed, ${done.remove.length} removed, ${done.unchanged.length} unchanged`);
+  return OCF.SUCCESS;
+}
+
 async function start(ctx: NfsCtx): Promise<number> {
   const p = ctx.params;
   const table = loadExports(ctx, { mustExist: true });
@@ -413,6 +467,7 @@ async function start(ctx: NfsCtx): Promise<number> {
   warnAboutVersions(ctx);
 
   if (table.exports.length) await applyExports(ctx, table.exports, { removeOthers: Boolean(p.nfs_shared_infodir) });
+  recordApplied(rsc(ctx, 'exports.json'), appliedOf(table.exports));
 
   const missing = missingPieces(status(ctx), p);
   if (missing.length) throw fail.generic(`NFS server did not come up: ${missing.join('; ')}`);
@@ -497,6 +552,7 @@ async function stop(ctx: NfsCtx): Promise<number> {
     if (table.problems.length) ctx.log.warn(`export table: ${table.problems.join('; ')}: unexporting nothing`);
     else await unexportListed(ctx, table.exports);
   }
+  forgetApplied(rsc(ctx, 'exports.json'));
 
   if (!p.nfsv4_only && existsSync(join(server.statd.dir, 'sm.ha'))) {
     const n = snapshotNotifyList(server.statd.dir, (m) => ctx.log.warn(m));

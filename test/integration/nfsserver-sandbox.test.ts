@@ -175,6 +175,143 @@ describe('monitor and stop with the real daemons', () => {
     return n;
   }
 
+  /**
+   * This kernel has no nfsd: a stand-in gives the node what a running nfsd
+   * shows, /proc/fs/nfsd/threads (a tmpfs over /proc/fs in the sandbox) and
+   * the NFS RPC program (100003 v3 on UDP and TCP port 2049, registered with
+   * rpcbind; test/fixtures/nfs-standin). rpcbind, rpc.mountd and rpc.statd
+   * are the real daemons. The nfs program of the kernel is asked in
+   * test/qemu/nfsserver.test.ts.
+   */
+  function servingNode(): Sandbox {
+    const n = halfUpNode();
+    n.run(['mount', '-t', 'tmpfs', '-o', 'mode=755', 'nfsd-standin', '/proc/fs']);
+    n.run(['mkdir', '/proc/fs/nfsd']);
+    n.run(['sh', '-c', 'echo 8 > /proc/fs/nfsd/threads']);
+    const log = join(base, `standin-${n.pid}.log`);
+    n.detach([process.execPath, join(ROOT, 'test', 'fixtures', 'nfs-standin', 'nfs-rpc-standin.cjs')], log);
+    waitFor('the NFS stand-in to register', () => existsSync(log) && readFileSync(log, 'utf8').includes('registered'), 15_000, () => readFileSync(log, 'utf8'));
+    return n;
+  }
+
+  describe('reload-agent: the export table changes in place', () => {
+    const NET = '10.77.0.0/24';
+    const entry = (dir: string, opts: string) => `${dir} ${NET}(${opts})`;
+    /** etab as the real exportfs left it: directory → its options. */
+    const exported = () => Object.fromEntries(parseEtab(readFileSync(join(infodir, 'etab'), 'utf8')).map((e) => [e.dir, e.options]));
+    const daemons = (n: Sandbox) => ({ rpcbind: n.pids('rpcbind'), statd: n.pids('rpc.statd'), mountd: n.pids('rpc.mountd') });
+    const reload = (n: Sandbox, exports: string) => {
+      const r = n.agent('reload-agent', { ...params, exports });
+      return { ...r, log: r.stderr };
+    };
+
+    it('adds, changes the options of, and removes exports with exportfs; untouched exports and the daemons stay; monitor 0 throughout', () => {
+      const n = servingNode();
+      const a = exportDir;
+      const b = join(exportDir, '..', 'b');
+      mkdirSync(b);
+      const A = entry(a, 'rw,sync,no_root_squash,fsid=7');
+      const before = daemons(n);
+      expect(before.mountd.length).toBe(1);
+      expect(before.statd.length).toBe(1);
+      expect(n.agent('monitor', params, { interval: 10_000 }).code).toBe(0);
+
+      // The same table. No record of what start applied (start needs the kernel's nfsd, QEMU tier): the
+      // export is exported again with the same options, which leaves it as it is; from now on it is recorded.
+      const etabBefore = exported();
+      let r = reload(n, A);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.log).toContain('0 added, 1 changed, 0 removed, 0 unchanged');
+      expect(exported()).toEqual(etabBefore);
+      // Again: recorded, nothing to do.
+      r = reload(n, A);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.log).not.toMatch(/unexporting|\bexporting /);
+      expect(r.log).toContain('0 added, 0 changed, 0 removed, 1 unchanged');
+
+      // Add b (read-only, fsid derived from the path): a is not touched.
+      r = reload(n, `${A}; ${entry(b, 'ro,sync')}`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.log).toMatch(new RegExp(`exporting ${b} to ${NET}`));
+      expect(r.log).not.toMatch(new RegExp(`exporting ${a} `));
+      expect(r.log).toContain('1 added, 0 changed, 0 removed, 1 unchanged');
+      let etab = exported();
+      expect(Object.keys(etab).sort()).toEqual([a, b].sort());
+      expect(etab[b]).toContain('ro');
+      expect(etab[a]).toEqual(expect.arrayContaining(['rw', 'no_root_squash', 'fsid=7']));
+      const v = parseExportfsVerbose(n.run(['exportfs', '-v']));
+      expect(v.map((e) => e.dir).sort()).toEqual([a, b].sort());
+      expect(n.agent('monitor', { ...params, exports: `${A}; ${entry(b, 'ro,sync')}` }, { interval: 10_000 }).code).toBe(0);
+
+      // Change a's options (read-only, root squashed: exportfs replaces the entry's options); b is not touched.
+      r = reload(n, `${entry(a, 'ro,sync,fsid=7')}; ${entry(b, 'ro,sync')}`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.log).toMatch(new RegExp(`re-exporting ${a} to ${NET} with ro,sync,fsid=7`));
+      expect(r.log).not.toMatch(new RegExp(`exporting ${b} `));
+      expect(r.log).toContain('0 added, 1 changed, 0 removed, 1 unchanged');
+      etab = exported();
+      expect(etab[a]).toEqual(expect.arrayContaining(['ro', 'root_squash', 'fsid=7']));
+      expect(etab[a]).not.toContain('rw');
+      expect(etab[a]).not.toContain('no_root_squash');
+
+      // Remove a: b stays.
+      r = reload(n, entry(b, 'ro,sync'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.log).toMatch(new RegExp(`unexporting ${a} from ${NET}`));
+      expect(r.log).toContain('0 added, 0 changed, 1 removed, 1 unchanged');
+      expect(Object.keys(exported())).toEqual([b]);
+      expect(n.agent('monitor', { ...params, exports: entry(b, 'ro,sync') }, { interval: 10_000 }).code).toBe(0);
+
+      // Never restarted: the same rpcbind, statd and mountd, nfsd's threads untouched.
+      expect(daemons(n)).toEqual(before);
+      expect(n.run(['cat', '/proc/fs/nfsd/threads']).trim()).toBe('8');
+      expect(n.mountedAt('/var/lib/nfs')).toBe(true);
+    });
+
+    it('an invalid export table: 6, and the running table is left as it was', () => {
+      const n = servingNode();
+      const b = join(exportDir, '..', 'b');
+      mkdirSync(b);
+      const etabBefore = readFileSync(join(infodir, 'etab'), 'utf8');
+      const before = daemons(n);
+      // Two exports with one fsid (a clash that would mix up file handles), and a syntax error.
+      for (const bad of [`${entry(exportDir, 'rw,fsid=7')}; ${entry(b, 'rw,fsid=7')}`, `${exportDir} ${NET}(rw,fsid=7`]) {
+        const r = reload(n, bad);
+        expect(r.code, r.stderr).toBe(6);
+        expect(r.reason).toBeTruthy();
+        expect(readFileSync(join(infodir, 'etab'), 'utf8')).toBe(etabBefore);
+      }
+      // An option exportfs rejects: 6 as well, the export as it was.
+      const r = reload(n, entry(exportDir, 'rw,nosuchoption,fsid=7'));
+      expect(r.code, r.stderr).toBe(6);
+      expect(exported()[exportDir]).toEqual(expect.arrayContaining(['rw', 'no_root_squash', 'fsid=7']));
+      expect(daemons(n)).toEqual(before);
+      expect(n.agent('monitor', params, { interval: 10_000 }).code).toBe(0);
+    });
+
+    it("without a shared state directory only the exports this resource applied are removed, never the node's own", () => {
+      const n = servingNode();
+      n.run(['mount', '--bind', mkdtempSync(join(base, 'local-')), '/var/lib/nfs']); // a local state directory, not the shared one
+      n.run(['touch', '/var/lib/nfs/etab', '/var/lib/nfs/rmtab']);
+      const own = join(exportDir, '..', 'node-own');
+      const b = join(exportDir, '..', 'b');
+      mkdirSync(own);
+      mkdirSync(b);
+      n.run(['exportfs', '-i', '-o', 'ro,fsid=99', `${NET}:${own}`]); // e.g. from the node's /etc/exports
+      const local = { ...params, nfs_shared_infodir: '' };
+      delete (local as Record<string, string>).nfs_shared_infodir;
+      const etabDirs = () => parseEtab(n.run(['cat', '/var/lib/nfs/etab'])).map((e) => e.dir).sort();
+
+      let r = n.agent('reload-agent', { ...local, exports: `${entry(exportDir, 'rw,fsid=7')}; ${entry(b, 'rw,fsid=8')}` });
+      expect(r.code, r.stderr).toBe(0);
+      expect(etabDirs()).toEqual([exportDir, b, own].sort());
+      r = n.agent('reload-agent', { ...local, exports: entry(b, 'rw,fsid=8') });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`unexporting ${exportDir} from`));
+      expect(etabDirs()).toEqual([b, own].sort());
+    });
+  });
+
   it('exportfs -v and etab show the export with its fsid (live output of the real tools)', () => {
     const n = halfUpNode();
     const v = parseExportfsVerbose(n.run(['exportfs', '-v']));
@@ -264,24 +401,6 @@ describe('monitor and stop with the real daemons', () => {
   });
 
   describe('the RPC-level monitor (OCF_CHECK_LEVEL=10)', () => {
-    /**
-     * This kernel has no nfsd: a stand-in gives the node what a running nfsd
-     * shows, /proc/fs/nfsd/threads (a tmpfs over /proc/fs in the sandbox) and
-     * the NFS RPC program (100003 v3 on UDP and TCP port 2049, registered with
-     * rpcbind; test/fixtures/nfs-standin). rpcbind, rpc.mountd and rpc.statd
-     * are the real daemons. The nfs program of the kernel is asked in
-     * test/qemu/nfsserver.test.ts.
-     */
-    function servingNode(): Sandbox {
-      const n = halfUpNode();
-      n.run(['mount', '-t', 'tmpfs', '-o', 'mode=755', 'nfsd-standin', '/proc/fs']);
-      n.run(['mkdir', '/proc/fs/nfsd']);
-      n.run(['sh', '-c', 'echo 8 > /proc/fs/nfsd/threads']);
-      const log = join(base, `standin-${n.pid}.log`);
-      n.detach([process.execPath, join(ROOT, 'test', 'fixtures', 'nfs-standin', 'nfs-rpc-standin.cjs')], log);
-      waitFor('the NFS stand-in to register', () => existsSync(log) && readFileSync(log, 'utf8').includes('registered'), 15_000, () => readFileSync(log, 'utf8'));
-      return n;
-    }
     const LEVEL10 = { env: { OCF_CHECK_LEVEL: '10' } };
 
     /** The monitor under strace -f: its result and the processes it started (thread clones do not count). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clientMatches, describeDiff, diffExports, exportedFsid, parseEtab, parseExportfsVerbose } from '../../src/sys/nfs/etab.js';
+import { clientMatches, describeDiff, diffExports, exportedFsid, parseEtab, parseExportfsVerbose, planExportChanges } from '../../src/sys/nfs/etab.js';
 import { parseExportTable, resolveExports } from '../../src/sys/nfs/exports.js';
 import { parseVersions } from '../../src/sys/nfs/nfsd.js';
 
@@ -112,5 +112,39 @@ describe('export diff', () => {
     expect(clientMatches('server1', 'server10.example.com')).toBe(false);
     expect(clientMatches('10.0.0.1', '10.0.0.10')).toBe(false);
     expect(clientMatches('[fd00::]/64', 'fd00::/64')).toBe(true);
+  });
+});
+
+describe('reload plan (planExportChanges)', () => {
+  const table = (text: string) => resolveExports(parseExportTable(text), { derive: true }).exports;
+  const optionsOf = (e: { options: string[]; fsid: unknown }) => [...e.options, JSON.stringify(e.fsid)].join(',');
+  const etab = parseEtab(ETAB);
+  const wanted = table('/tmp/nfst/srv/a 192.168.0.0/24(rw,fsid=1) 10.9.9.9(rw); /tmp/nfst/srv 10.0.0.1(fsid=root)');
+  const key = (e: { dir: string; client: string }) => `${e.dir}|${e.client}`;
+  const applied = (text: string) => table(text).map((e) => ({ dir: e.dir, client: e.client, options: optionsOf(e) }));
+
+  it('with a record: adds what is missing, re-exports only what changed, removes only what was ours', () => {
+    // Applied before: a to the network read-only (now rw), a to fd00::/64 (dropped), srv to 10.0.0.1 as now.
+    const previous = applied('/tmp/nfst/srv/a 192.168.0.0/24(ro,fsid=1) [fd00::]/64(rw,fsid=2); /tmp/nfst/srv 10.0.0.1(fsid=root)');
+    const p = planExportChanges(wanted, etab, previous, { ownsAll: false, optionsOf });
+    expect(p.add.map(key)).toEqual(['/tmp/nfst/srv/a|10.9.9.9']);
+    expect(p.change.map(key)).toEqual(['/tmp/nfst/srv/a|192.168.0.0/24']);
+    expect(p.unchanged.map(key)).toEqual(['/tmp/nfst/srv|10.0.0.1']);
+    // fd00::/64 was ours; '*', 10.1.1.1 and 10.1.1.5 in etab are someone else's (not in the record).
+    expect(p.remove.map(key)).toEqual(['/tmp/nfst/srv/a|fd00::/64']);
+  });
+
+  it('with the shared etab every entry is ours: all extra entries go', () => {
+    const previous = applied('/tmp/nfst/srv/a 192.168.0.0/24(rw,fsid=1); /tmp/nfst/srv 10.0.0.1(fsid=root)');
+    const p = planExportChanges(wanted, etab, previous, { ownsAll: true, optionsOf });
+    expect(p.remove.map((x) => x.client).sort()).toEqual(['*', '10.1.1.1', '10.1.1.5', 'fd00::/64']);
+    expect(p.change).toEqual([]);
+    expect(p.unchanged.map(key)).toEqual(['/tmp/nfst/srv/a|192.168.0.0/24', '/tmp/nfst/srv|10.0.0.1']);
+  });
+
+  it('without a record: exported entries are exported again (same options, same entry), nothing is removed unless ownsAll', () => {
+    const p = planExportChanges(wanted, etab, undefined, { ownsAll: false, optionsOf });
+    expect(p.change.map(key)).toEqual(['/tmp/nfst/srv/a|192.168.0.0/24', '/tmp/nfst/srv|10.0.0.1']);
+    expect(p.remove).toEqual([]);
   });
 });

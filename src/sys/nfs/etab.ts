@@ -138,3 +138,40 @@ export function describeDiff(d: ExportDiff): string {
   }
   return parts.join('; ');
 }
+
+/** An export as this resource last applied it (recorded so a reload knows what it owns and what changed). */
+export interface AppliedExport {
+  dir: string;
+  client: string;
+  /** The exportfs -o argument it was exported with. */
+  options: string;
+}
+
+/** What a reload must do to turn the exported table into the wanted one. */
+export interface ExportChanges {
+  add: Export[];
+  /** Exported with other options or another fsid: exported again (exportfs replaces an entry's options in place). */
+  change: Export[];
+  remove: ExportedEntry[];
+  /** Exported as wanted: not touched. */
+  unchanged: Export[];
+}
+
+/**
+ * The difference between what is exported (`actual`, etab) and the wanted
+ * table. What was applied before (`previous`) tells which entries are ours
+ * and with which options; with `ownsAll` (etab on the shared directory) every
+ * entry is ours. Without a record of an exported entry's options, it is
+ * exported again: the same options give the same entry.
+ */
+export function planExportChanges(wanted: readonly Export[], actual: readonly ExportedEntry[], previous: readonly AppliedExport[] | undefined, o: { ownsAll: boolean; optionsOf: (e: Export) => string }): ExportChanges {
+  const d = diffExports(wanted, actual);
+  const recordOf = (dir: string, client: string) => previous?.find((p) => p.dir === dir && (clientMatches(p.client, client) || clientMatches(client, p.client)));
+  const changed = d.present.filter(({ want }) => recordOf(want.dir, want.client)?.options !== o.optionsOf(want)).map(({ want }) => want);
+  return {
+    add: d.missing,
+    change: [...d.wrongFsid.map(({ want }) => want), ...changed],
+    remove: d.extra.filter((x) => o.ownsAll || recordOf(x.dir, x.client) !== undefined),
+    unchanged: d.present.filter(({ want }) => !changed.includes(want)).map(({ want }) => want),
+  };
+}

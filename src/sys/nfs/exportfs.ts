@@ -1,6 +1,9 @@
 import { fail } from '../../ocf/exit-codes.js';
-import { describeDiff, diffExports, readEtab, type ExportedEntry } from './etab.js';
+import { rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { describeDiff, diffExports, planExportChanges, readEtab, type AppliedExport, type ExportChanges, type ExportedEntry } from './etab.js';
 import { exportOptions, exportTarget, type Export } from './exports.js';
+import { readPlainFile, writeFileAtomic } from './files.js';
 import { nfsdFsMounted } from './nfsd.js';
 import type { Ops } from './ops.js';
 
@@ -72,4 +75,54 @@ export async function unexportListed(ops: Ops, wanted: readonly Export[]): Promi
     await unexportOne(ops, got);
   }
   await flushExportCache(ops);
+}
+
+/**
+ * Reload: changes the exported table to `wanted` in place, touching only the
+ * difference (nfsd, mountd and statd keep running, no grace period; clients
+ * of unchanged exports notice nothing). `previous` is what this resource
+ * applied before (see recordApplied); with `ownsAll` every etab entry is ours.
+ */
+export async function reloadExports(ops: Ops, wanted: readonly Export[], previous: readonly AppliedExport[] | undefined, o: { ownsAll: boolean }): Promise<ExportChanges> {
+  const plan = planExportChanges(wanted, readEtab(), previous, { ownsAll: o.ownsAll, optionsOf: exportOptions });
+  for (const x of plan.remove) {
+    ops.log.info(`unexporting ${x.dir} from ${x.client}: no longer in the export table`);
+    await unexportOne(ops, x);
+  }
+  for (const e of plan.change) {
+    ops.log.info(`re-exporting ${e.dir} to ${e.client} with ${exportOptions(e)}`);
+    await exportOne(ops, e);
+  }
+  for (const e of plan.add) {
+    ops.log.info(`exporting ${e.dir} to ${e.client} (${exportOptions(e)}${e.derived ? ', fsid derived from the path' : ''})`);
+    await exportOne(ops, e);
+  }
+  if (plan.remove.length) await flushExportCache(ops);
+  const after = diffExports(wanted, readEtab());
+  if (after.missing.length || after.wrongFsid.length) throw fail.generic(`exportfs did not export as configured: ${describeDiff(after)}`);
+  return plan;
+}
+
+export const appliedOf = (exports: readonly Export[]): AppliedExport[] => exports.map((e) => ({ dir: e.dir, client: e.client, options: exportOptions(e) }));
+
+/** Records the table as applied (root-only file in the agent's state directory, written atomically). */
+export function recordApplied(file: string, applied: readonly AppliedExport[]): void {
+  writeFileAtomic(dirname(file), basename(file), `${JSON.stringify(applied)}\n`, { uid: 0, gid: 0, mode: 0o600 });
+}
+
+/** The table as last applied; undefined when there is no (readable) record. */
+export function readApplied(file: string): AppliedExport[] | undefined {
+  const f = readPlainFile(file, 16 * 1024 * 1024);
+  if ('problem' in f || f.uid !== 0) return undefined;
+  try {
+    const v: unknown = JSON.parse(f.data.toString('utf8'));
+    if (!Array.isArray(v)) return undefined;
+    return v.filter((x): x is AppliedExport => typeof x?.dir === 'string' && typeof x?.client === 'string' && typeof x?.options === 'string');
+  } catch {
+    return undefined;
+  }
+}
+
+export function forgetApplied(file: string): void {
+  rmSync(file, { force: true });
 }
