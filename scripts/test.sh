@@ -10,7 +10,7 @@ PACKAGES=(
   pacemaker pacemaker-cli-utils corosync resource-agents libxml2-utils
   iproute2 iputils-arping tcpdump e2fsprogs xfsprogs psmisc kmod util-linux procps
   drbd-utils nfs-kernel-server binutils
-  qemu-system-x86 qemu-utils debootstrap busybox-static cpio perl
+  qemu-system-x86 qemu-utils debootstrap busybox-static cpio perl openipmi
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
