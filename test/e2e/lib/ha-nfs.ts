@@ -31,8 +31,9 @@ export const DRBD_UNFENCE_PEER = `/usr/lib/drbd/crm-unfence-peer${HANDLERS}.sh`;
  * freezes I/O and runs the fence-peer handler, which places a `drbd-fence-by-handler-*` location
  * constraint (no promotion anywhere but here) once the peer is fenced; the after-resync-target
  * handler lifts it when the peer is UpToDate again.
- * `ping-timeout 20` (2 s instead of 0.5 s): TCG speed only (an emulated guest on a busy host
- * misses a 0.5 s PingAck and drops a healthy connection); a cut link is still detected in seconds.
+ * `ping-timeout 50` (5 s instead of 0.5 s): TCG speed only (an emulated guest on a busy host
+ * misses a PingAck by seconds — measured: 2 s was missed at load average ~8 — and drops a healthy
+ * connection); a cut link is still detected within seconds.
  */
 export function drbdResource(n1: Guest, n2: Guest, disk: string): string {
   const addr = (g: Guest) => g.replIp ?? g.ip;
@@ -47,7 +48,7 @@ export function drbdResource(n1: Guest, n2: Guest, disk: string): string {
     c-plan-ahead 0;
   }
   net {
-    ping-timeout 20;
+    ping-timeout 50;
   }
   handlers {
     fence-peer "${DRBD_FENCE_PEER}";
