@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { qemuAvailability, until, type Bed, type Guest } from '../qemu/lib/index.js';
 import { serverLock, type NfsClient } from './lib/client.js';
 import { waitForQuietMachine } from './lib/foreign-qemu.js';
-import { clockOffset, clusterState, DRBD_RES, fenceHistory, handlerConstraints, rejoin, serviceNode, settle, stackOn, waitStackOn } from './lib/ha-nfs.js';
+import { clockOffset, clusterState, diagnostics, DRBD_RES, fenceHistory, handlerConstraints, rejoin, serviceNode, settle, stackOn, waitStackOn } from './lib/ha-nfs.js';
 import { where } from './lib/history.js';
 import { startHaNfsBed, TOKEN_MS } from './lib/stack.js';
 import { serviceGap, takeover } from './lib/timeline.js';
@@ -62,8 +62,17 @@ describe.skipIf(!avail.ok)(`soak: ${TAKEOVERS} takeovers in a row under a writin
     expect(await client.alive(client.writerPid), 'writer still running').toBe(true);
     const before = (await client.acks()).length;
     await until(async () => (await client.acks()).length >= before + 3, { timeoutMs: 3 * MIN, intervalMs: 1000, what: 'the client writes again' });
-    const data = checkData(await client.dataFile(), await client.acks(), await client.errors());
+    const fileText = await client.dataFile();
+    const acks = await client.acks();
+    const data = checkData(fileText, acks, await client.errors());
     last = { acked: data.acked, problems: data.problems };
+    if (data.problems.length) {
+      // What a post-mortem needs: the file as read, the writer's acks, and both servers' view.
+      const servers = [n1, n2].filter((g) => g.running);
+      const diag = await Promise.all(servers.map((g) => diagnostics(g).catch((e: Error) => `${g.name}: ${e.message}`)));
+      const pm = await Promise.all(servers.map((g) => g.exec(['sh', '-c', 'grep -E "Result of|fenc|Initiating|error" /var/log/pacemaker/pacemaker.log | tail -n 120']).then((r) => `--- ${g.name} pacemaker.log\n${r.stdout}`)));
+      log(`soak: DATA PROBLEM ${JSON.stringify(data.problems)}\n--- file (${fileText.split('\n').length} lines, head):\n${fileText.split('\n').slice(0, 60).join('\n')}\n--- acks (head):\n${acks.slice(0, 60).map((a) => `${a.line}\t${a.ackAt}`).join('\n')}\n--- client dmesg:\n${await client.g.run(['dmesg']).then((d) => d.split('\n').slice(-30).join('\n')).catch(() => '')}\n${diag.join('\n')}\n${pm.join('\n')}`);
+    }
     expect(data.problems, 'data on the export vs. acknowledged writes').toEqual([]);
     expect(await client.kernelProblems(), 'client kernel messages').toEqual([]);
     const lock = await until(async () => {
