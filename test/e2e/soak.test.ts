@@ -62,9 +62,11 @@ describe.skipIf(!avail.ok)(`soak: ${TAKEOVERS} takeovers in a row under a writin
     expect(await client.alive(client.writerPid), 'writer still running').toBe(true);
     const before = (await client.acks()).length;
     await until(async () => (await client.acks()).length >= before + 3, { timeoutMs: 3 * MIN, intervalMs: 1000, what: 'the client writes again' });
-    const fileText = await client.dataFile();
+    // The acks first, then the file: the file may hold writes acknowledged after the log was read, never the reverse.
     const acks = await client.acks();
-    const data = checkData(fileText, acks, await client.errors());
+    const errors = await client.errors();
+    const fileText = await client.dataFile();
+    const data = checkData(fileText, acks, errors);
     last = { acked: data.acked, problems: data.problems };
     if (data.problems.length) {
       // What a post-mortem needs: the file as read, the writer's acks, and both servers' view.
