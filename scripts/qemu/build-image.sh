@@ -35,12 +35,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 mirror=http://deb.debian.org/debian
 security=http://deb.debian.org/debian-security
 suite=bookworm
-# What the guests need: the HA-NFS stack and the tools tests and agents call.
+# What the guests need: the HA-NFS stack and the tools tests and agents call; fence-agents +
+# ipmitool for fence_ipmilan (the bed's BMCs are ipmi_sim on the host side, test/qemu/lib/bmc.ts).
 packages=(
   drbd-utils nfs-kernel-server nfs-common rpcbind
   pacemaker corosync pacemaker-cli-utils resource-agents
   iproute2 tcpdump iputils-arping iputils-ping netbase kmod procps util-linux
   e2fsprogs xfsprogs psmisc libxml2-utils
+  fence-agents ipmitool
 )
 # Module directories no guest uses (real hardware): left out to keep the image small.
 prune_modules=(kernel/sound kernel/drivers/gpu kernel/drivers/media kernel/drivers/net/wireless

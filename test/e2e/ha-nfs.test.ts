@@ -11,37 +11,33 @@
 // longest pause between two successful writes (service gap) and event → floating IP answering from
 // the node that serves afterwards (takeover). See docs/readme/e2e.md.
 //
-// Fencing: there is no fence device in the bed. The CIB has stonith-enabled=false (the template's
-// default without fence_agent); the "fence" is the test itself powering the node off hard (SIGKILL
-// of its qemu) before the survivor takes over, so the dead node can hold neither DRBD nor the IP.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Fencing is on (stonith-enabled=true): every server has a BMC (ipmi_sim on the host side, QEMU's
+// ipmi-bmc-extern) and the CIB's fence devices are Debian's fence_ipmilan in the guests, which
+// power a guest off for real (its qemu process ends). DRBD has `fencing resource-and-stonith` with
+// drbd-utils' crm-fence-peer handlers. Scenario 6 cuts the servers' replication link (Corosync +
+// DRBD) while the client still reaches both: one node must be fenced, the other serve.
+// With OCFKIT_E2E_CPU_HOG=1 the whole suite runs while busy loops (nice -5, one per host core)
+// compete with the guests; see docs/readme/e2e.md.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startCluster } from '../qemu/lib/cluster.js';
-import { qemuAvailability, startGuests, until, type Bed, type Guest } from '../qemu/lib/index.js';
-import { installLockProbe, NfsClient, serverLock } from './lib/client.js';
+import { qemuAvailability, sleep, until, type Bed, type Guest } from '../qemu/lib/index.js';
+import { serverLock, type NfsClient } from './lib/client.js';
 import { waitForQuietMachine } from './lib/foreign-qemu.js';
+import { startCpuHog, type CpuHog } from './lib/cpu-hog.js';
 import {
-  addVipName, clockOffset, clusterState, diagnostics, DRBD_RES, initDrbd, installAgents, operations, pacemakerResults, rejoin, serviceNode, settle, stackOn, VIP, waitStackOn,
+  clockOffset, clusterState, diagnostics, DRBD_RES, drbdRole, fenceHistory, handlerConstraints, operations, pacemakerResults, rejoin, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
 } from './lib/ha-nfs.js';
 import { checkLogSequence, checkOrder, lastOp, maxCallId, where, type OpRecord, type Step } from './lib/history.js';
-import { buildAll, stage, type Staged } from './lib/host-prep.js';
+import { N1_FENCE_DELAY, startHaNfsBed, TOKEN_MS } from './lib/stack.js';
 import { markdownTable, type Row } from './lib/table.js';
 import { serviceGap, takeover } from './lib/timeline.js';
 import { checkData } from './lib/verify.js';
 
 const avail = qemuAvailability();
 if (!avail.ok) console.warn(`QEMU tier skipped: ${avail.reason}`);
-
-/** ha-nfs template settings for this bed (everything else: the template's defaults). */
-const CIB_SETTINGS: Record<string, string> = {
-  node1: 'n1',
-  node2: 'n2',
-  ip: VIP,
-  export_clientspec: '10.99.0.0/24',
-};
 
 const START: Step[] = [
   { rsc: 'drbd', op: 'promote' },
@@ -64,9 +60,14 @@ const qemuVersion = () => {
 const log = (l: string) => console.log(l);
 
 describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a writing NFS client (QEMU guests)', () => {
-  let work: string;
-  let staged: Staged;
+  let work: string | undefined;
   let bed: Bed | undefined;
+  let hog: CpuHog | undefined;
+  /** Fence events the scenarios caused on purpose (the rest, under the CPU hog, are partitions). */
+  let expectedFences = 0;
+  /** Fences of partitions nobody planned (starvation), each resolved by resolveUnplannedFence. */
+  let unplannedFences = 0;
+  const hogMode = process.env.OCFKIT_E2E_CPU_HOG === '1';
   let n1: Guest;
   let n2: Guest;
   let client: NfsClient;
@@ -138,42 +139,19 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const quiet = await waitForQuietMachine({ timeoutMs: 10 * MIN, intervalMs: 15_000, log });
     timings.waitForOtherQemu = quiet.waitedMs;
     if (quiet.busy.length) notes.push(`${quiet.busy.length} other qemu process(es) were running during the suite`);
-    let t = Date.now();
-    buildAll();
-    work = mkdtempSync(join(tmpdir(), 'ocfkit-e2e-'));
-    staged = stage(work, CIB_SETTINGS);
-    log(`e2e: ocf-gen install:\n${staged.installLog.trim()}\ne2e: ocf-gen ${staged.cibArgs.join(' ')}`);
-    timings.hostPrep = Date.now() - t;
-
-    t = Date.now();
-    bed = await startGuests({
-      guests: [{ name: 'n1', dataDiskMiB: 128 }, { name: 'n2', dataDiskMiB: 128 }, { name: 'client', dataDiskMiB: 0, memoryMiB: 512 }],
-      agents: false,
-      files: { 'ocfkit-ocf.tar': staged.agentsTar, 'cib.xml': staged.cibXml },
-      log,
-    });
-    timings.boot = Date.now() - t;
-    n1 = bed.guest('n1');
-    n2 = bed.guest('n2');
-    client = new NfsClient(bed.guest('client'));
-
-    t = Date.now();
-    await Promise.all([n1, n2].map(async (g) => {
-      await installAgents(g, '/opt/ocfkit/files/ocfkit-ocf.tar', staged.agentsSha256);
-      await addVipName(g);
-      await installLockProbe(g);
-    }));
-    await client.prepare();
-    await client.startProber();
-    timings.guestSetup = Date.now() - t;
-
-    t = Date.now();
-    await initDrbd(n1, n2, log);
-    timings.drbdInitialSync = Date.now() - t;
-
-    t = Date.now();
-    await startCluster([n1, n2], { tokenMs: 3000 });
-    timings.clusterForm = Date.now() - t;
+    const up = await startHaNfsBed(log);
+    bed = up.bed;
+    work = up.work;
+    n1 = up.n1;
+    n2 = up.n2;
+    client = up.client;
+    Object.assign(timings, up.timings);
+    if (hogMode) {
+      // Bounded by itself too (timeout), in case this process dies without its afterAll.
+      hog = startCpuHog({ nice: -5, maxSeconds: 90 * 60 });
+      log(`e2e: CPU hog: ${hog.pids.length} busy loops at nice -5 (pids ${hog.pids.join(' ')})`);
+      notes.push(`CPU hog: ${hog.pids.length} busy loops at nice -5 on the host for the whole run`);
+    }
   }, 40 * MIN);
 
   afterEach(async (ctx) => {
@@ -194,9 +172,17 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
 
   afterAll(async () => {
     try {
+      const witness = bed ? servers()[0] : undefined;
+      const fences = witness ? await fenceHistory(witness).catch(() => undefined) : undefined;
+      if (fences) {
+        const ok = fences.filter((f) => f.status === 'success');
+        const extra = ok.length - (expectedFences - unplannedFences);
+        notes.push(`fence history: ${ok.length} successful fence(s) (${ok.map((f) => `${f.action} ${f.target} by ${f.delegate || f.origin}`).join(', ') || 'none'}), ${expectedFences - unplannedFences} caused by the scenarios on purpose; ` +
+          (extra > 0 ? `${extra} unplanned partition(s)${hogMode ? ' under the CPU hog' : ''} happened and were resolved by a fence (data intact, no split brain)` : `no unplanned partition happened${hogMode ? ' under the CPU hog (the suite passed as is)' : ''}`));
+      }
       const machine = [
         `host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; ${qemuVersion()} with TCG (software emulation, no KVM), 1 vCPU per guest`,
-        `servers: 640 MiB, client: 512 MiB; load average ${load0.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end`,
+        `servers: 640 MiB, client: 512 MiB; Corosync token ${TOKEN_MS} ms; fence_ipmilan (pcmk_delay_base ${N1_FENCE_DELAY} on n1's device); load average ${load0.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end`,
         `setup (ms): ${JSON.stringify(timings)}; whole suite ${Math.round((Date.now() - t0 - (timings.waitForOtherQemu ?? 0)) / 1000)} s (not counting the wait for other QEMU runs)`,
         ...notes,
       ];
@@ -208,12 +194,61 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
         writeFileSync(out, `${table}\n\n${machine.map((m) => `- ${m}`).join('\n')}\n`);
       }
     } finally {
+      hog?.stop();
       await bed?.teardown();
       if (work) rmSync(work, { recursive: true, force: true });
     }
   }, 5 * MIN);
 
-  test('1. initial start: DRBD promoted on one node, then Filesystem, nfsserver, IP, in that order', async () => {
+  const successfulFenceCount = async () => {
+    const g = servers()[0];
+    return g ? (await fenceHistory(g)).filter((f) => f.status === 'success').length : 0;
+  };
+
+  /**
+   * A partition nobody planned (a guest starved of CPU for longer than the Corosync token: other
+   * work on the host, or OCFKIT_E2E_CPU_HOG) ends in a fence. Then the scenario's own plan is void,
+   * but safety is not: exactly one server survives, it serves the whole stack, the data and lock
+   * checks pass there, and after the fenced node returns (resync, handler constraint lifted, no split
+   * brain) they pass again. The row says so; anything short of that fails.
+   */
+  async function resolveUnplannedFence(name: string, why: Error): Promise<void> {
+    const survivors = servers();
+    expect(survivors.length, `after an unplanned fence exactly one server runs (${why.message.split('\n')[0]})`).toBe(1);
+    const survivor = survivors[0]!;
+    const victim = guest(other(survivor.name));
+    expect(victim.exitStatus, `${victim.name} was powered off by its BMC`).toEqual({ code: 0, signal: null });
+    log(`e2e: ${name}: UNPLANNED PARTITION: ${victim.name} was fenced (${why.message.split('\n')[0]}); checking that ${survivor.name} serves safely`);
+    await waitStackOn(survivor, survivor.name, 8 * MIN);
+    active = survivor.name;
+    if (client.writerPid === undefined) {
+      await client.mount();
+      await client.startWriter();
+      await client.startLockHolder();
+    }
+    await verify(active);
+    await returnNode(name, { record: false });
+    rows.push({ scenario: name, event: 'unplanned partition', from: victim.name, to: active, result: 'pass', note: `${victim.name} fenced by an unplanned partition; data intact, no split brain; planned checks void` });
+  }
+
+  /** A scenario test: guarded, and an unplanned fence during it is resolved and checked (above). */
+  const scenario = (title: string, body: () => Promise<void>, timeoutMs: number) =>
+    test(title, async () => {
+      guard();
+      const fencesBefore = await successfulFenceCount();
+      const expectedBefore = expectedFences;
+      try {
+        await body();
+      } catch (e) {
+        const unplanned = (await successfulFenceCount().catch(() => 0)) - fencesBefore - (expectedFences - expectedBefore);
+        if (unplanned <= 0) throw e;
+        expectedFences += unplanned; // counted as what they were, below
+        unplannedFences += unplanned;
+        await resolveUnplannedFence(title.split(':')[0]!, e as Error);
+      }
+    }, timeoutMs);
+
+  scenario('1. initial start: DRBD promoted on one node, then Filesystem, nfsserver, IP, in that order', async () => {
     const name = '1 initial start';
     guard();
     const ev = await eventNow();
@@ -285,15 +320,26 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await record({ scenario: name, event, from, to }, ev, { takeover: true });
   }
 
-  test('2a. planned migration: crm_resource --move --promoted of the DRBD clone, then --clear', async () => {
+  scenario('2a. planned migration: crm_resource --move --promoted of the DRBD clone, then --clear', async () => {
     await migrate('2a migration: --move --promoted drbd-clone', 'drbd-clone', ['--promoted'], 'crm_resource --move --promoted');
   }, 15 * MIN);
 
-  test('2b. planned migration: crm_resource --move of the group, then --clear', async () => {
+  scenario('2b. planned migration: crm_resource --move of the group, then --clear', async () => {
     await migrate('2b migration: --move nfs-group', 'nfs-group', [], 'crm_resource --move (group)');
   }, 15 * MIN);
 
-  test('3. node failure: the active server is powered off hard; the peer takes over', async () => {
+  /** Waits (bounded) until the survivor's fence history has a successful fence of `target`; returns it. */
+  const fencedBy = async (survivor: Guest, target: string, after: number, timeoutMs: number): Promise<FenceEvent> => {
+    const e = await until(async () => (await fenceHistory(survivor)).filter((f) => f.target === target && f.status === 'success').at(after), {
+      timeoutMs,
+      intervalMs: 2000,
+      what: `${survivor.name}: a successful fence of ${target} in the fence history`,
+    });
+    return e;
+  };
+  const successfulFences = async (g: Guest, target: string) => (await fenceHistory(g)).filter((f) => f.target === target && f.status === 'success').length;
+
+  scenario('3. node failure: the active server is powered off hard; the peer fences it and takes over', async () => {
     const name = '3 node failure (power off)';
     guard();
     const victim = guest(active);
@@ -301,10 +347,15 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const base = maxCallId(await operations(survivor), survivor.name);
     const notifies = async () => (await client.statdLog()).split('\n').filter((l) => l.includes('Received SM_NOTIFY from nfs-vip')).length;
     const notifiedBefore = await notifies();
+    const fencesBefore = await successfulFences(survivor, victim.name);
     const ev = await eventNow();
+    expectedFences++; // planned: before anything can fail, so a failure here is never taken for a partition
     await victim.powerOff();
     const s = await waitStackOn(survivor, survivor.name, 8 * MIN);
     expect(s.online).toEqual([survivor.name]);
+    // Pacemaker fenced the lost node (fence_ipmilan through its BMC: already off) before promoting.
+    const fence = await fencedBy(survivor, victim.name, fencesBefore, 2 * MIN);
+    log(`e2e: fence of ${victim.name}: ${JSON.stringify(fence)}`);
     const order = checkOrder(await operations(survivor), survivor.name, START, base);
     expect(order.problems).toEqual([]);
     log(`e2e: ${survivor.name}: ${opSummary(order.records)}`);
@@ -316,8 +367,11 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await record({ scenario: name, event: `SIGKILL of ${from}'s qemu`, from, to: active }, ev, { takeover: true });
   }, 15 * MIN);
 
-  test('4. the old node comes back: DRBD resyncs to it, nothing fails back', async () => {
-    const name = '4 old node returns';
+  /**
+   * A node that was off (powered off or fenced) boots and rejoins: DRBD resyncs it, the handler's
+   * constraint is lifted, nothing fails back, nothing split-brained.
+   */
+  async function returnNode(name: string, o: { record: boolean } = { record: true }): Promise<void> {
     guard();
     const back = guest(other(active));
     const serving = guest(active);
@@ -333,7 +387,10 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     }
     const kernel = await back.run(['dmesg']);
     expect(kernel, `${back.name} resynced as SyncTarget`).toMatch(/Began resync as SyncTarget/);
-    log(`e2e: ${back.name}: ${kernel.split('\n').filter((l) => /resync|Resync/.test(l)).join(' | ')}`);
+    log(`e2e: ${back.name}: ${kernel.split('\n').filter((l) => /resync|Resync|fence|Split/.test(l)).join(' | ')}`);
+    for (const g of [back, serving]) expect(await g.run(['dmesg']), `${g.name}: no DRBD split brain`).not.toMatch(/Split-Brain/i);
+    // The after-resync-target handler on the resynced node lifted the fence-peer handler's constraint.
+    await until(async () => (await handlerConstraints(serving)).length === 0, { timeoutMs: 2 * MIN, intervalMs: 2000, what: 'no drbd-fence-by-handler constraint left after the resync' });
     await settle(serving, 180);
     // Nothing failed back: the stack is where it was, and none of it was restarted or demoted.
     const s = await clusterState(serving);
@@ -342,13 +399,17 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     expect(Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId]))).toEqual(starts);
     for (const st of STOP) expect(lastOp(after, active, st.rsc, st.op)?.callId ?? -1, `${st.op} ${st.rsc} on ${active}`).toBeLessThan(starts.fs ?? 0);
     await verify(active);
-    await record({ scenario: name, event: `${back.name} boots, rejoins`, from: active, to: active }, ev, { takeover: false });
+    if (o.record) await record({ scenario: name, event: `${back.name} boots, rejoins`, from: active, to: active }, ev, { takeover: false });
+  }
+
+  scenario('4. the old node comes back: DRBD resyncs to it, nothing fails back', async () => {
+    await returnNode('4 old node returns');
   }, 15 * MIN);
 
   // nfsd "killed": on Debian's 6.1 kernel the nfsd threads ignore every signal (SigIgn all ones in
   // /proc/<pid>/status; kill -KILL leaves /proc/fs/nfsd/threads unchanged and the client served), so
   // they are taken down the only way the kernel allows, rpc.nfsd 0, behind Pacemaker's back.
-  test('5. resource failure: nfsd killed on the active node; Pacemaker recovers it in place', async () => {
+  scenario('5. resource failure: nfsd killed on the active node; Pacemaker recovers it in place', async () => {
     const name = '5 nfsd killed';
     guard();
     const g = guest(active);
@@ -382,6 +443,64 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await g.run(['crm_resource', '--cleanup', '--resource', 'nfs'], { timeoutMs: 2 * MIN });
     await settle(g, 180);
     expect(stackOn(await clusterState(g), active)).toBe(true);
+  }, 15 * MIN);
+  /**
+   * The servers' replication link (Corosync and DRBD: eth1 on br1) is cut; the client still reaches
+   * both servers over eth0. Both nodes lose each other and both try to fence: exactly one is
+   * powered off (qemu ends), the other serves. While the partition lasts, DRBD is polled on both
+   * nodes: never Primary on both.
+   */
+  scenario('6. replication and cluster link cut: one node is fenced, the other serves; DRBD never Primary twice', async () => {
+    const name = '6 link cut (fence)';
+    guard();
+    const from = active;
+    const fencesBefore = Object.fromEntries(await Promise.all(['n1', 'n2'].map(async (x) => [x, await successfulFences(guest(from), x)] as const)));
+    const ev = await eventNow();
+    expectedFences++; // planned (see scenario 3)
+    bed!.setReplLink('n1', false);
+    bed!.setReplLink('n2', false);
+    // Until one qemu ends: both roles every ~second (a fenced node stops answering: its role is then unknown).
+    let bothPrimary = 0;
+    const samples: string[] = [];
+    const t0 = Date.now();
+    while (n1.running && n2.running) {
+      if (Date.now() - t0 > 6 * MIN) throw new Error('no node was fenced within 6 min of the link cut');
+      const [r1, r2] = await Promise.all([n1, n2].map((g) => drbdRole(g).catch(() => undefined)));
+      if (r1 === 'Primary' && r2 === 'Primary') bothPrimary++;
+      samples.push(`${r1 ?? '?'}/${r2 ?? '?'}`);
+      await sleep(500);
+    }
+    const victim = n1.running ? n2 : n1;
+    const survivor = n1.running ? n1 : n2;
+    const fencedAfter = (Date.now() - t0) / 1000;
+    log(`e2e: link cut: ${victim.name} fenced (qemu ${JSON.stringify(victim.exitStatus)}) after ${fencedAfter.toFixed(1)} s; roles n1/n2 sampled: ${samples.join(' ')}`);
+    expect(victim.exitStatus, `${victim.name}'s qemu ended by its BMC (a shutdown request), not by us`).toEqual({ code: 0, signal: null });
+    expect(bothPrimary, 'samples with DRBD Primary on both nodes').toBe(0);
+    // The survivor was not shot too (the race between the two fences is decided by the delay).
+    await sleep(30_000);
+    expect(survivor.running, `${survivor.name} survives`).toBe(true);
+    const s = await waitStackOn(survivor, survivor.name, 8 * MIN);
+    expect(s.online).toEqual([survivor.name]);
+    const fence = await fencedBy(survivor, victim.name, fencesBefore[victim.name]!, 2 * MIN);
+    log(`e2e: fence of ${victim.name}: ${JSON.stringify(fence)}`);
+    // DRBD's fence-peer handler ran on the survivor (if it was Primary or promoted: freezes I/O
+    // until the peer is fenced) and left its constraint.
+    const dmesg = await survivor.run(['dmesg']);
+    const handler = dmesg.split('\n').filter((l) => /fence-peer|helper command/.test(l));
+    log(`e2e: ${survivor.name} DRBD handlers: ${handler.join(' | ')}`);
+    expect(dmesg).toMatch(/fence-peer .* exit code [47]\b/);
+    expect(await handlerConstraints(survivor)).toEqual([`drbd-fence-by-handler-${DRBD_RES}-drbd-clone`]);
+    active = survivor.name;
+    await verify(active);
+    const { row } = await record({ scenario: name, event: 'replication link cut (both taps down)', from, to: active }, ev, { takeover: active !== from });
+    row.note = `${victim.name} fenced ${fencedAfter.toFixed(0)} s after the cut`;
+    // The link comes back (the fenced node is off): the next scenario boots it.
+    bed!.setReplLink('n1', true);
+    bed!.setReplLink('n2', true);
+  }, 20 * MIN);
+
+  scenario('7. the fenced node comes back: resync, the handler constraint lifted, nothing lost', async () => {
+    await returnNode('7 fenced node returns');
   }, 15 * MIN);
 });
 

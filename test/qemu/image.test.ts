@@ -11,7 +11,7 @@ import { SCRIPTS } from './lib/image.js';
 const avail = qemuAvailability();
 if (!avail.ok) console.warn(`QEMU tier skipped: ${avail.reason}`);
 
-const PACKAGES = ['drbd-utils', 'nfs-kernel-server', 'nfs-common', 'rpcbind', 'pacemaker', 'corosync', 'pacemaker-cli-utils', 'resource-agents', 'iproute2', 'tcpdump', 'iputils-arping', 'kmod', 'procps', 'util-linux', 'e2fsprogs', 'xfsprogs', 'psmisc', 'libxml2-utils'];
+const PACKAGES = ['drbd-utils', 'nfs-kernel-server', 'nfs-common', 'rpcbind', 'pacemaker', 'corosync', 'pacemaker-cli-utils', 'resource-agents', 'iproute2', 'tcpdump', 'iputils-arping', 'kmod', 'procps', 'util-linux', 'e2fsprogs', 'xfsprogs', 'psmisc', 'libxml2-utils', 'fence-agents', 'ipmitool'];
 
 describe.skipIf(!avail.ok)('QEMU guest image', () => {
   test('is built (or found) in the cache under the sha256 of its recipe, with the packages the guests need', async () => {

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tiersRequired } from '../../helpers/tiers.js';
 
-/** Host tools the QEMU tier needs (Debian packages: qemu-system-x86 qemu-utils debootstrap busybox-static cpio). */
-export const HOST_TOOLS = ['qemu-system-x86_64', 'qemu-img', 'debootstrap', 'busybox', 'cpio', 'mke2fs', 'ip', 'setpriv', 'unshare', 'flock', 'apt-get', 'dpkg-deb', 'depmod', 'modprobe'];
-export const HOST_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'debootstrap', 'busybox-static', 'cpio'];
+/** Host tools the QEMU tier needs (Debian packages: qemu-system-x86 qemu-utils debootstrap busybox-static cpio openipmi (ipmi_sim, the bed's BMCs)). */
+export const HOST_TOOLS = ['qemu-system-x86_64', 'qemu-img', 'debootstrap', 'busybox', 'cpio', 'mke2fs', 'ip', 'setpriv', 'unshare', 'flock', 'apt-get', 'dpkg-deb', 'depmod', 'modprobe', 'ipmi_sim', 'ss'];
+export const HOST_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'debootstrap', 'busybox-static', 'cpio', 'openipmi'];
 
 const onPath = (tool: string) => spawnSync('which', [tool], { encoding: 'utf8' }).status === 0;
 

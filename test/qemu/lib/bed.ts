@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { Bmc, bmcSerialPort, type BmcCredentials } from './bmc.js';
 import { Guest } from './guest.js';
 import { ensureImage, ROOT, SCRIPTS, type GuestImage } from './image.js';
 import { alive, host } from './sys.js';
@@ -18,6 +19,10 @@ export interface GuestSpec {
   dataDiskMiB?: number;
   /** Default 1 (2 host cores run 2–3 guests). */
   cpus?: number;
+  /** A second NIC (eth1) on the bed's second bridge br1, address 10.98.0.(11+index): the replication link. */
+  repl?: boolean;
+  /** A BMC (ipmi_sim, bmc.ts) for this guest; needs StartOptions.bmc. */
+  bmc?: boolean;
 }
 
 export interface StartOptions {
@@ -35,6 +40,8 @@ export interface StartOptions {
   agents?: boolean;
   /** Extra host files for the share: { 'name': '/host/path' } → /opt/ocfkit/files/name (read-only). */
   files?: Record<string, string>;
+  /** Credentials of the guests' BMCs (guests with `bmc: true`). */
+  bmc?: BmcCredentials;
   /** Bound for each guest's boot to its command server (default 240 s). */
   bootTimeoutMs?: number;
   /** Progress lines (image build, boots). */
@@ -48,6 +55,13 @@ export interface Bed {
   /** The namespace holding the bridge (br0) and the taps: `ip netns exec <netns> tcpdump -i br0`. */
   readonly netns: string;
   readonly bridge: 'br0';
+  /** The BMC of a guest (spec `bmc: true`). */
+  bmc(name: string): Bmc;
+  /**
+   * Cuts (false) or restores (true) a guest's replication link: its tap on br1 goes down in the
+   * bed's namespace, so nothing passes between eth1 and the bridge; eth0 is untouched.
+   */
+  setReplLink(name: string, up: boolean): void;
   /** Temporary directory of this bed (overlays, data disks, share, sockets, console logs). */
   readonly dir: string;
   readonly image: GuestImage;
@@ -86,6 +100,7 @@ const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 class BedImpl implements Bed {
   readonly bridge = 'br0' as const;
   guests: Guest[] = [];
+  bmcs: Bmc[] = [];
   private torn = false;
 
   constructor(
@@ -101,6 +116,18 @@ class BedImpl implements Bed {
     return g;
   }
 
+  bmc(name: string): Bmc {
+    const b = this.bmcs.find((x) => x.guestName === name);
+    if (!b) throw new Error(`guest ${name} has no BMC in this bed`);
+    return b;
+  }
+
+  setReplLink(name: string, up: boolean): void {
+    const tap = this.guest(name).cfg.repl?.tap;
+    if (!tap) throw new Error(`guest ${name} has no replication link`);
+    host('ip', ['-n', this.netns, 'link', 'set', tap, up ? 'up' : 'down']);
+  }
+
   async teardown(): Promise<void> {
     if (this.torn) return;
     const errors: string[] = [];
@@ -112,6 +139,7 @@ class BedImpl implements Bed {
         }),
       ),
     );
+    await Promise.all(this.bmcs.map((b) => b.stop().catch((e: Error) => errors.push(e.message))));
     this.removeHostState(errors);
     this.torn = true;
     live.delete(this);
@@ -121,6 +149,7 @@ class BedImpl implements Bed {
   teardownSync() {
     if (this.torn) return;
     for (const g of this.guests) g.killSync();
+    for (const b of this.bmcs) b.killSync();
     this.removeHostState([]);
     this.torn = true;
   }
@@ -221,6 +250,11 @@ export async function startGuests(o: StartOptions): Promise<Bed> {
     host('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
     host('ip', ['-n', netns, 'link', 'add', 'br0', 'type', 'bridge']);
     host('ip', ['-n', netns, 'link', 'set', 'br0', 'up']);
+    if (specs.some((s) => s.repl)) {
+      host('ip', ['-n', netns, 'link', 'add', 'br1', 'type', 'bridge']);
+      host('ip', ['-n', netns, 'link', 'set', 'br1', 'up']);
+    }
+    if (specs.some((s) => s.bmc) && !o.bmc) throw new Error('startGuests: guests with bmc: true need StartOptions.bmc (credentials)');
     const addr = (i: number) => `10.99.0.${11 + i}`;
     const hosts = specs.map((s, i) => `${s.name}=${addr(i)}`).join(',');
     specs.forEach((s, i) => {
@@ -231,6 +265,19 @@ export async function startGuests(o: StartOptions): Promise<Bed> {
       const rootOverlay = join(dir, `${s.name}.root.qcow2`);
       host('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.root, '-F', 'raw', rootOverlay]);
       const dataMiB = s.dataDiskMiB ?? o.dataDiskMiB ?? 256;
+      let repl: { tap: string; mac: string; cidr: string } | undefined;
+      if (s.repl) {
+        repl = { tap: `rtap${i}`, mac: `52:54:00:98:00:${(0x11 + i).toString(16).padStart(2, '0')}`, cidr: `10.98.0.${11 + i}/24` };
+        host('ip', ['-n', netns, 'tuntap', 'add', 'dev', repl.tap, 'mode', 'tap']);
+        host('ip', ['-n', netns, 'link', 'set', repl.tap, 'master', 'br1']);
+        host('ip', ['-n', netns, 'link', 'set', repl.tap, 'up']);
+      }
+      let bmcPort: number | undefined;
+      if (s.bmc) {
+        const b = new Bmc(s.name, i, netns, dir, o.bmc!);
+        bed!.bmcs.push(b);
+        bmcPort = bmcSerialPort(i);
+      }
       let dataDisk: string | undefined;
       if (dataMiB > 0) {
         dataDisk = join(dir, `${s.name}.data.img`);
@@ -250,12 +297,16 @@ export async function startGuests(o: StartOptions): Promise<Bed> {
           netns,
           tap,
           hosts,
+          repl,
+          bmcPort,
           dir,
           image,
           bootTimeoutMs: o.bootTimeoutMs ?? 240_000,
         }),
       );
     });
+    // The BMCs first: QEMU connects to its BMC when it starts (and reconnects after a restart).
+    await Promise.all(bed.bmcs.map((b) => b.start()));
     const t0 = Date.now();
     await Promise.all(bed.guests.map((g) => g.start()));
     o.log?.(`qemu: ${specs.map((s) => s.name).join(', ')} up in ${Date.now() - t0} ms`);

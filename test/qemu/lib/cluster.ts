@@ -15,10 +15,19 @@ export interface ClusterOptions {
   /** Bound for every node to be online in crm_mon (default 240 s). */
   timeoutMs?: number;
   clusterName?: string;
+  /**
+   * The bed has fence devices (BMCs): the seeded CIB leaves stonith-enabled at Pacemaker's
+   * default (true) and the test loads a CIB with the devices. Default false: the seed has
+   * stonith-enabled=false, for beds without any fence device.
+   */
+  fencing?: boolean;
 }
 
+/** Corosync's ring address of a guest: its replication link when it has one. */
+export const ringAddr = (g: Guest) => g.replIp ?? g.ip;
+
 export function corosyncConf(nodes: Guest[], o: ClusterOptions = {}): string {
-  const node = (g: Guest, i: number) => `  node {\n    ring0_addr: ${g.ip}\n    name: ${g.name}\n    nodeid: ${i + 1}\n  }\n`;
+  const node = (g: Guest, i: number) => `  node {\n    ring0_addr: ${ringAddr(g)}\n    name: ${g.name}\n    nodeid: ${i + 1}\n  }\n`;
   return (
     `totem {\n  version: 2\n  cluster_name: ${o.clusterName ?? 'ocfkit'}\n  transport: knet\n  crypto_cipher: none\n  crypto_hash: none\n  token: ${o.tokenMs ?? 3000}\n}\n` +
     `nodelist {\n${nodes.map(node).join('')}}\n` +
@@ -48,12 +57,12 @@ export async function startCluster(nodes: Guest[], o: ClusterOptions = {}): Prom
   await Promise.all(
     nodes.map(async (g) => {
       await g.writeFile('/etc/corosync/corosync.conf', conf);
-      // A fresh CIB with a short dc-deadtime and no fencing (the bed has no fence device).
+      // A fresh CIB with a short dc-deadtime; without fence devices in the bed, no fencing.
       const cib = '/var/lib/pacemaker/cib/cib.xml';
       await g.run(['rm', '-f', cib, `${cib}.sig`]);
       await g.writeFile(cib, await g.run(['cibadmin', '--empty']), { mode: '600' });
       await g.run(['env', `CIB_file=${cib}`, 'crm_attribute', '-t', 'crm_config', '-n', 'dc-deadtime', '-v', o.dcDeadtime ?? '2s']);
-      await g.run(['env', `CIB_file=${cib}`, 'crm_attribute', '-t', 'crm_config', '-n', 'stonith-enabled', '-v', 'false']);
+      if (!o.fencing) await g.run(['env', `CIB_file=${cib}`, 'crm_attribute', '-t', 'crm_config', '-n', 'stonith-enabled', '-v', 'false']);
       await g.run(['chown', '-R', 'hacluster:haclient', '/var/lib/pacemaker']);
     }),
   );

@@ -31,6 +31,17 @@ export interface GuestConfig {
   netns: string;
   tap: string;
   hosts: string;
+  /**
+   * The replication link (a second NIC, eth1, on the bed's second bridge br1), for Corosync and
+   * DRBD; undefined: the guest has only eth0.
+   */
+  repl?: { tap: string; mac: string; cidr: string };
+  /**
+   * TCP port (on 127.0.0.1 in the bed's namespace) of this guest's BMC, an ipmi_sim (bmc.ts): QEMU
+   * connects its `ipmi-bmc-extern` device there, so the BMC can power the guest off (its qemu
+   * process ends). undefined: no BMC.
+   */
+  bmcPort?: number;
   dir: string;
   image: GuestImage;
   bootTimeoutMs: number;
@@ -54,6 +65,10 @@ export class Guest {
   /** The guest's address on the bed's bridge, without prefix. */
   get ip() {
     return this.cfg.cidr.split('/')[0]!;
+  }
+  /** The guest's address on the replication link (eth1 on br1), or undefined. */
+  get replIp(): string | undefined {
+    return this.cfg.repl?.cidr.split('/')[0];
   }
   /** The data disk as the guest sees it (undefined when the guest has none). */
   get dataDevice(): string | undefined {
@@ -89,7 +104,13 @@ export class Guest {
       `ocfkit.ip=${c.cidr}`,
       `ocfkit.hosts=${c.hosts}`,
       `ocfkit.share=${shareDev}`,
+      ...(c.repl ? [`ocfkit.ip1=${c.repl.cidr}`] : []),
     ].join(' ');
+    const repl = c.repl ? ['-netdev', `tap,id=net1,ifname=${c.repl.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=net1,mac=${c.repl.mac}`] : [];
+    // The BMC: QEMU is the client of ipmi_sim's "VM" serial port and reconnects when it (re)starts.
+    const bmc = c.bmcPort
+      ? ['-chardev', `socket,id=ipmi0,host=127.0.0.1,port=${c.bmcPort},reconnect=1`, '-device', 'ipmi-bmc-extern,id=bmc0,chardev=ipmi0', '-device', 'isa-ipmi-kcs,bmc=bmc0']
+      : [];
     return [
       '-name', c.name,
       '-machine', 'pc',
@@ -108,6 +129,8 @@ export class Guest {
       ...disks.flatMap((d) => ['-drive', d]),
       '-netdev', `tap,id=net0,ifname=${c.tap},script=no,downscript=no`,
       '-device', `virtio-net-pci,netdev=net0,mac=${c.mac}`,
+      ...repl,
+      ...bmc,
       '-device', 'virtio-rng-pci',
     ];
   }
@@ -182,6 +205,21 @@ export class Guest {
   async spawn(argv: string[], o: { log: string }): Promise<number> {
     const out = await this.run(['ocfkit-spawn', o.log, ...argv]);
     return Number(out.trim());
+  }
+
+  /**
+   * Resolves when the qemu process has ended by itself (e.g. powered off by its BMC: a fence),
+   * or rejects after `timeoutMs`.
+   */
+  async waitExit(timeoutMs: number): Promise<void> {
+    if (!this.child || this.exited) return;
+    const gone = new Promise<void>((r) => this.exitWaiters.push(r));
+    await within(gone, timeoutMs, `${this.name}: qemu pid ${this.child.pid} still running`);
+  }
+
+  /** How the last qemu process ended (undefined while it runs or before the first start). */
+  get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exited;
   }
 
   /** Hard power-off: SIGKILL to our qemu PID, then waits (bounded) for it to be gone. */
