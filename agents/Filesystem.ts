@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { ocfBoolean, ocfIsTrue } from '../src/ocf/truth.js';
 import { deviceState, findBlockDevice, flushBuffers, parseDeviceSpec, readOneBlock, runFsck } from '../src/sys/block.js';
 import { ensureFstypeSupported, fsckNeededByDefault, isBlockType, isClusterSafe, isNetworkType } from '../src/sys/fstypes.js';
 import { carriesDevice, carriesSource, describeEntry, type MountSource } from '../src/sys/mount-match.js';
@@ -12,8 +13,6 @@ import { removeStatusFile, writeAndReadBack } from '../src/sys/status-file.js';
 import { unmountBusy, unmountOrder } from '../src/sys/unmount.js';
 import { which } from '../src/sys/which.js';
 
-const TRUE = /^(true|yes|y|1|on|ja)$/i;
-const FALSE = /^(false|no|n|0|off|nein)$/i;
 const blanksAround = (v: string) => (v !== v.trim() ? 'leading or trailing blanks are not allowed' : undefined);
 /** mount(8) would read a device starting with "-" as an option (-v, --fstab=<file>, -oremount); -L/-U/--label=/--uuid= are its own forms. */
 const deviceProblem = (v: string) => blanksAround(v) ?? (v.startsWith('-') && parseDeviceSpec(v).kind !== 'tag' ? 'must not start with "-" (mount would read it as an option); use -L label, -U uuid, LABEL=… or UUID=…' : undefined);
@@ -83,7 +82,7 @@ Only set this to "true" if you know what you are doing!`,
 "false": do not kill any processes (stop fails, naming them).
 Processes are found by walking /proc without stat()ing any path, so a dead NFS server elsewhere cannot hang the stop; processes that only use the parent directory or another mount are never signalled.`,
     default: 'true',
-    accept: (v) => TRUE.test(v) || FALSE.test(v), // ocf_is_true spellings (yes, 1, on…), as the heartbeat agent reads them
+    accept: (v) => ocfBoolean(v) !== undefined, // ocf_is_true spellings (yes, 1, on…), as the heartbeat agent reads them
   }),
   term_signals: param.string({
     shortdesc: 'Signals to send processes during the graceful termination phase of stop',
@@ -133,7 +132,7 @@ function resource(ctx: FsCtx) {
   const block = !bind && !loop && isBlockType(p.fstype) && (spec.kind === 'tag' || (spec.kind === 'path' && !isDir(spec.path)));
   const dir = p.directory.replace(/\/+/g, '/').replace(/\/+$/, '');
   const ro = hasOption(options, 'ro');
-  return { p, options, bind, loop, spec, source, block, dir, ro, forceUnmount: p.force_unmount === 'safe' ? 'safe' : TRUE.test(p.force_unmount) ? 'true' : 'false' } as const;
+  return { p, options, bind, loop, spec, source, block, dir, ro, forceUnmount: p.force_unmount === 'safe' ? 'safe' : ocfIsTrue(p.force_unmount) ? 'true' : 'false' } as const;
 }
 type Resource = ReturnType<typeof resource>;
 

@@ -1,4 +1,5 @@
 import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { ocfIsTrue } from '../src/ocf/truth.js';
 import { addAddress, addressesOn, deleteAddress, findAddress, waitForDad } from '../src/sys/net/addresses.js';
 import { announceInBackground, announceNow, ARP_SENDERS, findSender, stopAnnouncer, type Announcement } from '../src/sys/net/announce.js';
 import { placeAddress } from '../src/sys/net/findif.js';
@@ -175,7 +176,7 @@ function configOf(ctx: C): Config {
   }
   for (const [name, kind, what] of UNSUPPORTED) {
     const v = ctx.env[`OCF_RESKEY_${name}`];
-    if (v && (kind === 'value' || /^(true|yes|1|on)$/i.test(v))) throw fail.configured(`${name}=${v}: ${what} are not supported by ocf:ocfkit:IPaddr2`);
+    if (v && (kind === 'value' || ocfIsTrue(v))) throw fail.configured(`${name}=${v}: ${what} are not supported by ocf:ocfkit:IPaddr2`);
   }
   if ((ctx.meta.cloneMax ?? 1) > 1) throw fail.configured('IPaddr2 cannot be cloned here: cluster IP (CLUSTERIP) load sharing is not supported');
   return { ip, nic, prefix, label, broadcast: p.broadcast, arpBg: p.arp_bg ?? ip.family === 4 };

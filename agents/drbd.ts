@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { ocfIsTrue } from '../src/ocf/truth.js';
 import { cloneProblem } from '../src/sys/drbd/clone-checks.js';
 import { DrbdResource } from '../src/sys/drbd/resource.js';
 import { checkAdjustScores, DEFAULT_ADJUST, parseAdjustScores, promotionScore } from '../src/sys/drbd/score.js';
@@ -13,7 +14,6 @@ import { which } from '../src/sys/which.js';
 /** Names drbdadm accepts, and nothing a shell or drbdadm option parser could misread (the linbit agent's set). */
 const SAFE_NAME = /^[-%+./0-9:=@A-Z_a-z]+$/;
 const safeName = (what: string) => (v: string) => (SAFE_NAME.test(v) ? undefined : `${what} may only contain [-%+./0-9:=@A-Z_a-z]`);
-const TRUE = /^(true|yes|1|on|ja|y)$/i;
 
 const params = {
   drbd_resource: param.string({
@@ -223,7 +223,7 @@ function readable(path: string): boolean {
 async function updateScore(ctx: DrbdCtx, score: PromotionScore, state: DrbdState, force = false): Promise<void> {
   const facts = factsOf(state);
   const mode = ctx.params.remove_master_score_if_peer_primary;
-  let removeIfPeerPrimary = TRUE.test(mode);
+  let removeIfPeerPrimary = ocfIsTrue(mode);
   if (mode === 'unexpected' && !facts.primary && facts.somePeerPrimary && facts.somePeerAllUpToDate && (ctx.meta.promotedMax ?? 1) === 1) {
     // A Primary peer that Pacemaker does not know about: likely a cluster split, DRBD still connected.
     const promoted = await promotedNodes(ctx, score.resource);
