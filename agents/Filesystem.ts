@@ -233,11 +233,8 @@ async function mountedHere(ctx: FsCtx, r: Resource, mounts: MountEntry[], mp: st
   return out;
 }
 
-/**
- * A limit for a command that may hang on I/O (mount, fsck, dd): what is left
- * of the op, less the time to kill and abandon it (~1.5 s) and report.
- */
-const ioTimeout = (ctx: FsCtx) => Math.max(500, ctx.deadline.remaining() - 2000);
+/** A limit for a command that may hang on I/O (mount, fsck, dd). */
+const ioTimeout = (ctx: FsCtx) => ctx.deadline.hangLimit();
 
 export const Filesystem = defineAgent({
   name: 'Filesystem',

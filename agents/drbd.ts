@@ -269,11 +269,7 @@ async function start(ctx: DrbdCtx): Promise<number> {
   // Wait (bounded) for the peer, so the first score knows the peer's disk state.
   const wfc = /^\d+$/.test(ctx.params.wfc_timeout.trim()) ? Number(ctx.params.wfc_timeout) : 0;
   const waitMs = Math.min(wfc * 1000, Math.max(0, ctx.deadline.remaining() - 3000));
-  const waitUntil = Date.now() + waitMs;
-  while (!peersSettled(state) && Date.now() < waitUntil) {
-    await ctx.deadline.sleep(Math.min(250, waitUntil - Date.now()));
-    state = await res.read();
-  }
+  if (waitMs > 0 && !peersSettled(state)) await ctx.deadline.poll(async () => peersSettled((state = await res.read())), { intervalMs: 250, limitMs: waitMs });
   if (!peersSettled(state)) ctx.log.info(`${res.name}: peer not connected after ${waitMs / 1000}s (${describeState(state)}); continuing`);
 
   if (state.role === 'Primary') throw fail.generic(`${res.name} is still Primary after start`);
@@ -309,14 +305,19 @@ async function stop(ctx: DrbdCtx): Promise<number> {
       ctx.log.warn(`${res.name} still Primary, demoting`);
       await res.adm(['secondary', res.name], { check: false });
     }
-    for (;;) {
-      const r = await res.adm(['down', res.name], { check: false });
-      state = await res.read();
-      if (!state.configured) break;
-      if (ctx.deadline.remaining() < 2000) throw fail.generic(`cannot take ${res.name} down (${describeState(state)}): ${lastLine(r.stderr) || `exit ${r.code}`}`);
-      ctx.log.warn(`drbdadm down ${res.name}: ${lastLine(r.stderr) || `exit ${r.code}`}; retrying`);
-      await ctx.deadline.sleep(1000);
-    }
+    await ctx.deadline.retry(
+      async () => {
+        const r = await res.adm(['down', res.name], { check: false });
+        state = await res.read();
+        return state.configured ? lastLine(r.stderr) || `exit ${r.code}` : undefined;
+      },
+      {
+        intervalMs: 1000,
+        marginMs: 2000,
+        onRetry: (why) => ctx.log.warn(`drbdadm down ${res.name}: ${why}; retrying`),
+        giveUp: (why) => fail.generic(`cannot take ${res.name} down (${describeState(state)}): ${why}`),
+      },
+    );
   }
   await maybeOutdateSelf(ctx, res, before);
   await score.apply(null, 'stopped', true);
@@ -330,20 +331,28 @@ async function promote(ctx: DrbdCtx): Promise<number> {
   const { res, score } = open(ctx);
   let state = await res.read();
   if (!state.configured) throw fail.generic(`cannot promote ${res.name}: not started`);
-  for (let attempt = 1; state.role !== 'Primary'; attempt++) {
-    const r = await res.adm(['primary', res.name], { check: false });
-    state = await res.read();
-    if (state.role === 'Primary') break;
-    if (r.code === 17) {
-      // DRBD itself refuses: no UpToDate data here or at a peer, or the peer could not be fenced. Retrying cannot help.
-      await score.apply(null, 'promote refused: no access to UpToDate data', true);
-      throw fail.generic(`refusing to promote ${res.name}: no access to UpToDate data (${describeState(state)}): ${lastLine(r.stderr)}`);
-    }
-    const why = `drbdadm primary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)} (${describeState(state)})`;
-    if (r.code !== 0 && !RETRYABLE.has(r.code ?? -1)) throw fail.generic(why);
-    if (ctx.deadline.remaining() < 2500) throw fail.generic(`promote gave up after ${attempt} attempts: ${why}`);
-    ctx.log.info(`${why}; retrying`);
-    await ctx.deadline.sleep(1000);
+  if (state.role !== 'Primary') {
+    await ctx.deadline.retry(
+      async () => {
+        const r = await res.adm(['primary', res.name], { check: false });
+        state = await res.read();
+        if (state.role === 'Primary') return undefined;
+        if (r.code === 17) {
+          // DRBD itself refuses: no UpToDate data here or at a peer, or the peer could not be fenced. Retrying cannot help.
+          await score.apply(null, 'promote refused: no access to UpToDate data', true);
+          throw fail.generic(`refusing to promote ${res.name}: no access to UpToDate data (${describeState(state)}): ${lastLine(r.stderr)}`);
+        }
+        const why = `drbdadm primary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)} (${describeState(state)})`;
+        if (r.code !== 0 && !RETRYABLE.has(r.code ?? -1)) throw fail.generic(why);
+        return why;
+      },
+      {
+        intervalMs: 1000,
+        marginMs: 2500,
+        onRetry: (why) => ctx.log.info(`${why}; retrying`),
+        giveUp: (why, tries) => fail.generic(`promote gave up after ${tries} attempts: ${why}`),
+      },
+    );
   }
   await updateScore(ctx, score, state, true);
   ctx.log.info(`promoted: ${describeState(state)}`);
@@ -354,15 +363,16 @@ async function demote(ctx: DrbdCtx): Promise<number> {
   const { res, score } = open(ctx);
   let state = await res.read();
   if (!state.configured) throw fail.generic(`cannot demote ${res.name}: not started`);
-  while (state.role === 'Primary') {
-    const r = await res.adm(['secondary', res.name], { check: false });
-    state = await res.read();
-    if (state.role !== 'Primary') break;
-    // Typically "Device is held open by someone": something still uses it (a mount, a process).
-    const why = `drbdadm secondary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)}`;
-    if (ctx.deadline.remaining() < 2500) throw fail.generic(why);
-    ctx.log.warn(`${why}; retrying`);
-    await ctx.deadline.sleep(1000);
+  if (state.role === 'Primary') {
+    await ctx.deadline.retry(
+      async () => {
+        const r = await res.adm(['secondary', res.name], { check: false });
+        state = await res.read();
+        // Typically "Device is held open by someone": something still uses it (a mount, a process).
+        return state.role === 'Primary' ? `drbdadm secondary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)}` : undefined;
+      },
+      { intervalMs: 1000, marginMs: 2500, onRetry: (why) => ctx.log.warn(`${why}; retrying`), giveUp: (why) => fail.generic(why) },
+    );
   }
   await updateScore(ctx, score, state, true);
   return OCF.SUCCESS;

@@ -1,4 +1,5 @@
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
+import { race } from '../ocf/deadline.js';
 import { parseStat as parseProcStat } from './proc-stat.js';
 import { mountOfPath, parseMountinfo, type MountEntry } from './mountinfo.js';
 
@@ -130,17 +131,11 @@ async function linkMountId(link: string, timeoutMs: number): Promise<number | 'g
       await fh.close();
     }
   });
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'unknown'>((resolve) => {
-    timer = setTimeout(() => resolve('unknown'), timeoutMs);
-  });
   try {
-    return await Promise.race([read, late]);
+    return await race(read, timeoutMs, 'unknown' as const);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ESRCH' ? 'gone' : 'unknown';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

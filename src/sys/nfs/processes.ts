@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Deadline } from '../../ocf/deadline.js';
+import { race, type Deadline } from '../../ocf/deadline.js';
 import { parseStat as parseProcStat, type ProcStat } from '../proc-stat.js';
 import { mountAt } from '../mountinfo.js';
 import { describeUses, findMountUsers, type ProcUser } from '../proc-users.js';
@@ -189,16 +189,8 @@ export function sameProcess(p: Proc): boolean {
 export async function mountUsers(dir: string, limitMs: number): Promise<ProcUser[]> {
   const target = mountAt(dir);
   if (!target) return [];
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(1, limitMs));
-  });
-  try {
-    const r = await Promise.race([findMountUsers(target, { mode: 'safe' }), late]);
-    return r?.users ?? [];
-  } finally {
-    clearTimeout(timer);
-  }
+  const r = await race(findMountUsers(target, { mode: 'safe' }), Math.max(1, limitMs), undefined);
+  return r?.users ?? [];
 }
 
 /** "rpc.statd[812] (cwd /var/lib/nfs), …" for everything that holds the mount at `dir`. */
