@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { fail } from '../../ocf/exit-codes.js';
 import type { Logger } from '../../ocf/log.js';
 import { agentPath } from '../../ocf/run.js';
-import { readStat } from '../proc-stat.js';
+import { cmdline, processStartTime, readStat } from '../processes.js';
 import { which } from '../which.js';
 
 /**
@@ -27,21 +27,7 @@ interface PidFileContent {
   processes: BackgroundProcess[];
 }
 
-/** Start time of a live process, undefined when there is none (or only a zombie). */
-export function processStartTime(pid: number): string | undefined {
-  const s = readStat(pid);
-  return !s || s.state === 'Z' || s.state === 'X' ? undefined : s.startTime;
-}
-
 const processGroupOf = (pid: number) => readStat(pid)?.pgrp;
-
-function cmdline(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return [];
-  }
-}
 
 /** Is `p` still the process we recorded: same start time, leader of its group, `key` among its arguments? */
 export function isOurs(p: BackgroundProcess, key: string): boolean {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { race, type Deadline } from '../../ocf/deadline.js';
-import { parseStat as parseProcStat, type ProcStat } from '../proc-stat.js';
+import { cmdline, parseStat as parseProcStat, processStartTime, type ProcStat } from '../processes.js';
 import { mountAt } from '../mountinfo.js';
 import { describeUses, findMountUsers, type ProcUser } from '../proc-users.js';
 import { writeFileAtomic } from './files.js';
@@ -79,11 +79,7 @@ export function findProcesses(names: readonly string[]): Proc[] {
   return out;
 }
 
-/** argv of a process (empty for kernel threads and vanished processes). */
-export function cmdline(pid: number): string[] {
-  const raw = readProc(pid, 'cmdline') ?? '';
-  return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
-}
+export { cmdline };
 
 /** The value following `flag` (or given as --flag=value) in argv. */
 export function argValue(argv: readonly string[], ...flags: string[]): string | undefined {
@@ -96,15 +92,7 @@ export function argValue(argv: readonly string[], ...flags: string[]): string | 
 }
 
 /** The process exists and is not a zombie (dead, waiting for its parent to collect it). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = readProc(pid, 'stat');
-  return stat !== undefined && parseStat(stat)?.state !== 'Z';
-}
+export const alive = (pid: number): boolean => processStartTime(pid) !== undefined;
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -128,11 +116,7 @@ export async function terminate(toEnd: readonly (number | Proc)[], deadline: Dea
   for (const sig of [opts.sig ?? 'SIGTERM', 'SIGKILL'] as const) {
     if (left.length === 0) break;
     for (const p of left) if (sameProcess(p)) signal(p.pid, sig);
-    const stopAt = Date.now() + deadline.bound(grace);
-    while (left.length && Date.now() < stopAt) {
-      await deadline.sleep(Math.min(100, Math.max(1, stopAt - Date.now())));
-      left = left.filter(live);
-    }
+    await deadline.poll(() => (left = left.filter(live)).length === 0, { intervalMs: 100, limitMs: grace });
   }
   return left.map((p) => p.pid);
 }
@@ -144,7 +128,7 @@ export async function terminate(toEnd: readonly (number | Proc)[], deadline: Dea
  * start time) still runs.
  */
 export function recordProcesses(file: string, procs: readonly Proc[]): void {
-  const text = procs.map((p) => `${p.pid} ${p.startTime ?? readStartTime(p.pid) ?? ''}\n`).join('');
+  const text = procs.map((p) => `${p.pid} ${p.startTime ?? processStartTime(p.pid) ?? ''}\n`).join('');
   writeFileAtomic(dirname(file), basename(file), text, { uid: 0, gid: 0, mode: 0o644 });
 }
 
@@ -171,14 +155,9 @@ export function forgetProcesses(file: string): void {
   rmSync(file, { force: true });
 }
 
-const readStartTime = (pid: number): string | undefined => {
-  const stat = readProc(pid, 'stat');
-  return stat ? withStartTime(stat)?.startTime : undefined;
-};
-
 /** Still the same process (pid not reused meanwhile)? */
 export function sameProcess(p: Proc): boolean {
-  return p.startTime === undefined || readStartTime(p.pid) === p.startTime;
+  return p.startTime === undefined || processStartTime(p.pid) === p.startTime;
 }
 
 /**
