@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { stateFile, writeStateFile } from '../src/ocf/state-file.js';
 import { ocfBoolean, ocfIsTrue } from '../src/ocf/truth.js';
 import { deviceState, findBlockDevice, flushBuffers, parseDeviceSpec, readOneBlock, runFsck } from '../src/sys/block.js';
 import { ensureFstypeSupported, fsckNeededByDefault, isBlockType, isClusterSafe, isNetworkType } from '../src/sys/fstypes.js';
@@ -141,7 +142,7 @@ type Resource = ReturnType<typeof resource>;
  * HA_RSCTMP (per boot), so monitors compare numbers instead of running blkid
  * on the device every time (blkid would read a hung device).
  */
-const notePath = (ctx: FsCtx) => join(ctx.rsctmp, `ocfkit-Filesystem-${ctx.instance.replace(/[^\w.:-]/g, '_')}.device`);
+const notePath = (ctx: FsCtx) => stateFile(ctx, 'device');
 
 function readNote(ctx: FsCtx, spec: { tag: string; value: string }): string | undefined {
   try {
@@ -168,7 +169,7 @@ function writeNote(ctx: FsCtx, r: Resource, majorMinor: string): void {
  * configured directory runs through a symbolic link, start (the one action
  * that must walk it, in bounded child processes) notes where it really is.
  */
-const mountPointNote = (ctx: FsCtx) => join(ctx.rsctmp, `ocfkit-Filesystem-${ctx.instance.replace(/[^\w.:-]/g, '_')}.mountpoint`);
+const mountPointNote = (ctx: FsCtx) => stateFile(ctx, 'mountpoint');
 
 function mountPointOf(ctx: FsCtx, dir: string): string {
   try {
@@ -418,9 +419,4 @@ function statusFile(ctx: FsCtx, r: Resource): string {
 }
 
 /** A file in HA_RSCTMP, written to an exclusive temporary name and renamed: rename(2) replaces a link, never writes through it. */
-function writeStateFile(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, text, { flag: 'wx', mode: 0o600 });
-  renameSync(tmp, path);
-}
+

@@ -1,4 +1,4 @@
-export { defineAgent, type AgentDecl, type ActionDecl, type Ctx, type OpDecl, type Role } from './agent.js';
+export { defineAgent, type AgentDecl, type ActionDecl, type Ctx, type SysCtx, type OpDecl, type Role } from './agent.js';
 export { Deadline } from './deadline.js';
 export { readCrmMeta, readOcfEnv, type CrmMeta, type NotifyInfo } from './env.js';
 export { OCF, OcfError, fail, ocfCodeName } from './exit-codes.js';

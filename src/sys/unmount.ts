@@ -1,11 +1,11 @@
-import type { Ctx } from '../ocf/agent.js';
+import type { SysCtx } from '../ocf/agent.js';
 import { race } from '../ocf/deadline.js';
 import { fail } from '../ocf/exit-codes.js';
 import { mountsBelow, readMounts, type MountEntry } from './mountinfo.js';
 import { commandLine, describeUses, findMountUsers, isAlive, signalUser, type ProcUser, type ScanResult } from './proc-users.js';
 import { signalName } from './signal-names.js';
 
-type Ops = Pick<Ctx<unknown>, 'run' | 'log' | 'deadline'>;
+type Ops = SysCtx<'run' | 'log' | 'deadline'>;
 
 export interface UnmountPolicy {
   /** What to do with processes that keep the mount busy: kill them (true/safe) or not (false). */

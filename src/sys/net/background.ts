@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { fail } from '../../ocf/exit-codes.js';
+import { writeStateFile } from '../../ocf/state-file.js';
 import type { Logger } from '../../ocf/log.js';
 import { agentPath } from '../../ocf/run.js';
 import { cmdline, processStartTime, readStat } from '../processes.js';
@@ -64,12 +64,7 @@ export function readPidFile(path: string): PidFileContent | undefined {
 }
 
 export function writePidFile(path: string, key: string, processes: BackgroundProcess[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  // An exclusive temporary name: a link planted there is removed, never written through; rename replaces a link.
-  const tmp = `${path}.${process.pid}`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, `${JSON.stringify({ key, processes } satisfies PidFileContent)}\n`, { flag: 'wx', mode: 0o600 });
-  renameSync(tmp, path);
+  writeStateFile(path, `${JSON.stringify({ key, processes } satisfies PidFileContent)}\n`);
 }
 
 /**
