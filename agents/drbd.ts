@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
 import { ocfIsTrue } from '../src/ocf/truth.js';
@@ -9,7 +9,7 @@ import { findFenceConstraint, keepReason, removeFenceConstraint } from '../src/s
 import { describeState, factsOf, type DrbdFacts, type DrbdState } from '../src/sys/drbd/state.js';
 import { isDrbd9, isVersionSpec, versionOutOfRange } from '../src/sys/drbd/version.js';
 import { PromotionScore, primitiveId, promotedNodes } from '../src/sys/pacemaker.js';
-import { which } from '../src/sys/which.js';
+import { canAccess, which } from '../src/sys/which.js';
 
 /** Names drbdadm accepts, and nothing a shell or drbdadm option parser could misread (the linbit agent's set). */
 const SAFE_NAME = /^[-%+./0-9:=@A-Z_a-z]+$/;
@@ -195,7 +195,7 @@ async function validateDrbd(ctx: DrbdCtx): Promise<void> {
   for (const tool of ['drbdadm', 'drbdsetup']) {
     if (!which(tool, ctx.env.PATH)) throw fail.installed(`${tool} not found: install drbd-utils`);
   }
-  if (!readable(ctx.params.drbdconf)) throw fail.installed(`configuration file ${ctx.params.drbdconf} does not exist or is not readable`);
+  if (!canAccess(ctx.params.drbdconf, constants.R_OK)) throw fail.installed(`configuration file ${ctx.params.drbdconf} does not exist or is not readable`);
   const version = await res.moduleVersion();
   if (!version) throw fail.installed('DRBD kernel module not available (not loaded, and modinfo drbd found none)');
   const outOfRange = versionOutOfRange(version, ctx.params.require_drbd_module_version_ge, ctx.params.require_drbd_module_version_lt);
@@ -207,15 +207,6 @@ async function validateDrbd(ctx: DrbdCtx): Promise<void> {
   await res.configuredMinors(); // 5 when this host has no such resource
   if ((ctx.meta.promotedMax ?? 1) > 1 && ['start', 'promote', 'validate-all'].includes(ctx.action) && !(await res.allowsTwoPrimaries())) {
     throw fail.configured(`promoted-max is ${ctx.meta.promotedMax}, but DRBD resource ${res.name} does not allow-two-primaries`);
-  }
-}
-
-function readable(path: string): boolean {
-  try {
-    accessSync(path, constants.R_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 
