@@ -20,13 +20,15 @@ export type Proc = Pick<ProcStat, 'pid' | 'comm' | 'ppid' | 'kernelThread' | 'st
 /** /proc/<pid>/stat, the fields process lookups by name need. */
 export function parseStat(text: string): Proc | undefined {
   const s = parseProcStat(text);
-  return s && { pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state };
+  return s && procOf(s);
 }
 
 const withStartTime = (text: string): Proc | undefined => {
   const s = parseProcStat(text);
-  return s && { pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state, startTime: s.startTime };
+  return s && procOf(s, s.startTime);
 };
+
+const procOf = (s: ProcStat, startTime?: string): Proc => ({ pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state, ...(startTime === undefined ? {} : { startTime }) });
 
 const nsLink = (pid: number | 'self', ns: 'pid' | 'net'): string | undefined => {
   try {
