@@ -1,7 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defineAgent, fail, OCF, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { stateFile, writeStateFile } from '../src/ocf/state-file.js';
+import { ocfBoolean, ocfIsTrue } from '../src/ocf/truth.js';
 import { deviceState, findBlockDevice, flushBuffers, parseDeviceSpec, readOneBlock, runFsck } from '../src/sys/block.js';
 import { ensureFstypeSupported, fsckNeededByDefault, isBlockType, isClusterSafe, isNetworkType } from '../src/sys/fstypes.js';
 import { carriesDevice, carriesSource, describeEntry, type MountSource } from '../src/sys/mount-match.js';
@@ -12,8 +14,6 @@ import { removeStatusFile, writeAndReadBack } from '../src/sys/status-file.js';
 import { unmountBusy, unmountOrder } from '../src/sys/unmount.js';
 import { which } from '../src/sys/which.js';
 
-const TRUE = /^(true|yes|y|1|on|ja)$/i;
-const FALSE = /^(false|no|n|0|off|nein)$/i;
 const blanksAround = (v: string) => (v !== v.trim() ? 'leading or trailing blanks are not allowed' : undefined);
 /** mount(8) would read a device starting with "-" as an option (-v, --fstab=<file>, -oremount); -L/-U/--label=/--uuid= are its own forms. */
 const deviceProblem = (v: string) => blanksAround(v) ?? (v.startsWith('-') && parseDeviceSpec(v).kind !== 'tag' ? 'must not start with "-" (mount would read it as an option); use -L label, -U uuid, LABEL=… or UUID=…' : undefined);
@@ -21,6 +21,14 @@ const deviceProblem = (v: string) => blanksAround(v) ?? (v.startsWith('-') && pa
 const directoryProblem = (v: string) =>
   blanksAround(v) ??
   (!v.startsWith('/') ? 'not an absolute path' : /^\/+$/.test(v) ? '/ cannot be managed in a cluster' : v.split('/').some((c) => c === '.' || c === '..') ? 'must not contain "." or ".." components' : /[\u0000-\u001f\u007f]/.test(v) ? 'must not contain control characters' : undefined);
+
+function signalsProblem(v: string): string | undefined {
+  try {
+    return parseSignalList(v).length ? undefined : 'no signal given';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 const params = {
   device: param.string({
@@ -83,7 +91,7 @@ Only set this to "true" if you know what you are doing!`,
 "false": do not kill any processes (stop fails, naming them).
 Processes are found by walking /proc without stat()ing any path, so a dead NFS server elsewhere cannot hang the stop; processes that only use the parent directory or another mount are never signalled.`,
     default: 'true',
-    accept: (v) => TRUE.test(v) || FALSE.test(v), // ocf_is_true spellings (yes, 1, on…), as the heartbeat agent reads them
+    accept: (v) => ocfBoolean(v) !== undefined, // ocf_is_true spellings (yes, 1, on…), as the heartbeat agent reads them
   }),
   term_signals: param.string({
     shortdesc: 'Signals to send processes during the graceful termination phase of stop',
@@ -105,15 +113,178 @@ Processes are found by walking /proc without stat()ing any path, so a dead NFS s
   }),
 };
 
-function signalsProblem(v: string): string | undefined {
-  try {
-    return parseSignalList(v).length ? undefined : 'no signal given';
-  } catch (e) {
-    return (e as Error).message;
+type FsCtx = Ctx<ParamValues<typeof params>>;
+
+export const Filesystem = defineAgent({
+  name: 'Filesystem',
+  version: '1.0.0',
+  shortdesc: 'Manages filesystem mounts',
+  longdesc: `Mounts a filesystem (a block device such as DRBD, a bind source, or an NFS/CIFS export) on a directory, compatible with ocf:heartbeat:Filesystem.
+
+The standard monitor (depth 0, also a probe) reads /proc/self/mountinfo: no process is started and the filesystem itself is not touched. For deeper tests set OCF_CHECK_LEVEL:
+10: read one block of the device with O_DIRECT (a no-op for non-block devices such as NFS or bind mounts);
+20: write a status file inside the mount and read it back (O_DIRECT on block devices).
+Both run in a child process with a time limit inside the operation timeout, so a hung device fails the monitor instead of hanging it.
+
+Stop unmounts nested mounts and bind mounts of the same device first. Busy mounts are handled per force_unmount: the users are found by walking /proc (working directory, root, executable, open files, memory maps) without stat()ing any path, signalled with term_signals for the first half of the stop time and kill_signals after, every pid logged with its command line.`,
+  params,
+  validate: validateAll,
+  actions: {
+    start: { timeout: 60, validate: true, handler: start },
+    stop: { timeout: 60, handler: stop },
+    monitor: { timeout: 40, interval: 20, depth: 0, handler: monitor },
+  },
+});
+
+async function validateAll(ctx: FsCtx): Promise<void> {
+  const r = resource(ctx);
+  // 6: wrong wherever it runs.
+  if (r.bind && r.spec.kind !== 'path') throw fail.configured(`a bind mount needs the absolute path of a directory as device, not "${r.p.device}"`);
+  if (r.spec.kind === 'tag' && !r.spec.value) throw fail.configured(`device "${r.p.device}" names no ${r.spec.tag.toLowerCase()}`);
+  cloneCheck(ctx, r);
+  // 5: what this node lacks.
+  for (const tool of ['mount', 'umount', ...(fsckWanted(r) ? ['fsck'] : []), ...(ctx.checkLevel > 0 ? ['dd'] : []), ...(ctx.checkLevel >= 20 ? ['perl'] : [])]) {
+    if (!which(tool, ctx.env.PATH)) throw fail.installed(`${tool} is not installed on this node`);
+  }
+  await ensureFstypeSupported(ctx, r.p.fstype, ctx.action === 'start');
+  // Paths outside /dev are looked at by validate-all only, each in a bounded child (they may lie
+  // under a hung mount); start checks the mount point with its bounded mkdir.
+  if (ctx.action !== 'validate-all') return;
+  const dirKind = await fileKind(ctx, r.dir);
+  if (dirKind && dirKind !== 'directory') throw fail.installed(`${r.dir} exists and is not a directory: it cannot be a mount point`);
+  if (r.block) await findBlockDevice(ctx, r.spec);
+  else if (r.spec.kind === 'path' && !r.bind && !r.loop && isBlockType(r.p.fstype)) {
+    const kind = await fileKind(ctx, r.spec.path);
+    if (!kind) throw fail.installed(`device ${r.spec.path} does not exist on this node`);
+    if (kind.includes('regular')) throw fail.installed(`${r.spec.path} is not a block device (add "loop" to options to mount an image file)`);
+    if (kind === 'directory') throw fail.installed(`${r.spec.path} is not a block device (add "bind" to options and set fstype=none to bind-mount a directory)`);
   }
 }
 
-type FsCtx = Ctx<ParamValues<typeof params>>;
+async function start(ctx: FsCtx): Promise<number> {
+  const r = resource(ctx);
+  ctx.log.info(`Running start for ${r.p.device} on ${r.dir}`);
+  const before = (await mountedHere(ctx, r, readMounts(), mountPointOf(ctx, r.dir)))[0];
+  if (before?.ours) {
+    ctx.log.info(`Filesystem ${mountPointOf(ctx, r.dir)} is already mounted`);
+    writeNote(ctx, r, before.entry.majorMinor);
+    return OCF.SUCCESS;
+  }
+  const mp = await prepareMountPoint(ctx, r.dir);
+  const mounts = readMounts();
+  const top = (await mountedHere(ctx, r, mounts, mp))[0];
+  if (top?.ours) {
+    ctx.log.info(`Filesystem ${mp} is already mounted`);
+    writeNote(ctx, r, top.entry.majorMinor);
+    return OCF.SUCCESS;
+  }
+  if (top) throw fail.generic(`${mp} already has ${describeEntry(top.entry)} mounted on it: not mounting ${r.p.device} over it`);
+  const below = mountsBelow(mp, mounts);
+  if (below.length) throw fail.generic(`mounting on ${mp} would hide what is mounted below it: ${below.map((m) => m.mountPoint).join(', ')}`);
+
+  let source = r.p.device;
+  if (r.block) {
+    const dev = await findBlockDevice(ctx, r.spec);
+    source = dev.path;
+    const elsewhere = mounts.filter((m) => carriesDevice(m, dev.path));
+    if (elsewhere.length && !cloneAllowed(r)) {
+      throw fail.generic(`${dev.path} is already mounted on ${elsewhere.map((m) => m.mountPoint).join(', ')}: refusing to mount it again on ${mp}`);
+    }
+    if (fsckWanted(r)) await runFsck(ctx, dev.path, r.p.fstype, ioTimeout(ctx));
+    await flushBuffers(ctx, dev.path);
+  } else if (r.spec.kind === 'tag') {
+    // A label/UUID of something that is not a local block device (rare): mount(8) resolves it.
+    source = `${r.spec.tag}=${r.spec.value}`;
+  }
+
+  const args = [...(r.p.fstype && r.p.fstype !== 'none' ? ['-t', r.p.fstype] : []), ...(r.p.options ? ['-o', r.p.options] : []), '--', source, mp];
+  const res = await ctx.run('mount', args, { check: false, timeoutMs: ioTimeout(ctx), mayOutliveStop: true });
+  if (res.code !== 0) throw fail.generic(`cannot mount ${source} on ${mp}: ${res.stderr.trim().replace(/^mount: /, '').replace(/\s*\n\s*/g, ' / ') || `mount exit ${res.code}`}`);
+  const now = (await mountedHere(ctx, r, readMounts(), mp))[0];
+  if (!now?.ours) throw fail.generic(`mount ${source} on ${mp} reported success, but ${now ? describeEntry(now.entry) : 'nothing'} is mounted there`);
+  writeNote(ctx, r, now.entry.majorMinor);
+  ctx.log.info(`mounted ${source} on ${mp}`);
+  return OCF.SUCCESS;
+}
+
+async function stop(ctx: FsCtx): Promise<number> {
+  // Our own working directory must never be what keeps the mount busy.
+  process.chdir('/');
+  const r = resource(ctx);
+  ctx.log.info(`Running stop for ${r.p.device} on ${r.dir}`);
+  let mounts = readMounts();
+  const mp = mountPointOf(ctx, r.dir);
+  const here = await mountedHere(ctx, r, mounts, mp);
+  const oursAt = here.findIndex((h) => h.ours);
+  if (oursAt < 0) {
+    if (here.length) ctx.log.warn(`${mp} has ${describeEntry(here[0]!.entry)} mounted on it, which is not ${r.p.device}: leaving it alone`);
+    else ctx.log.info(`${mp} is not mounted`);
+    rmSync(notePath(ctx), { force: true });
+    return OCF.SUCCESS;
+  }
+  if (oursAt > 0) throw fail.generic(`${describeEntry(here[0]!.entry)} is mounted over ${r.p.device} on ${mp}: not unmounting what is not ours`);
+  const main = here[0]!.entry;
+
+  if (ctx.checkLevel === 20) {
+    const problem = await removeStatusFile(ctx.run, mp, statusFile(ctx, r), ctx.deadline.bound(5000)).catch((e: Error) => e.message);
+    if (problem) ctx.log.warn(`failed to remove status file ${mp}/${statusFile(ctx, r)}: ${problem}`);
+  }
+
+  const policy = {
+    forceUnmount: r.forceUnmount,
+    termSignals: parseSignalList(r.p.term_signals),
+    killSignals: parseSignalList(r.p.kill_signals),
+    signalDelayMs: Number(r.p.signal_delay) * 1000,
+    budgetMs: r.p.fast_stop ? 6000 : undefined,
+  };
+  const bindCopies = !r.bind && main.source.startsWith('/dev/');
+  for (const m of unmountOrder(main, mounts, bindCopies)) {
+    if (m.id !== main.id) ctx.log.info(`unmounting ${m.mountPoint} first (${m.mountPoint.startsWith(`${mp}/`) ? 'mounted below' : 'another mount of'} ${mp})`);
+    await unmountBusy(ctx, m, { ...policy, forceFlag: isNetworkType(m.fstype) });
+  }
+  mounts = readMounts();
+  if (mounts.some((m) => m.id === main.id)) throw fail.generic(`${mp} is still mounted`);
+  if (r.block) await flushBuffers(ctx, main.source);
+  rmSync(notePath(ctx), { force: true });
+  rmSync(mountPointNote(ctx), { force: true });
+  return OCF.SUCCESS;
+}
+
+async function monitor(ctx: FsCtx): Promise<number> {
+  const r = resource(ctx);
+  const mounts = readMounts();
+  const mp = mountPointOf(ctx, r.dir);
+  const top = (await mountedHere(ctx, r, mounts, mp))[0];
+  if (!top) return OCF.NOT_RUNNING;
+  if (!top.ours) {
+    const what = `another filesystem, ${describeEntry(top.entry)}, is mounted on ${mp} (not ${r.p.device})`;
+    if (ctx.isProbe) {
+      ctx.log.info(what);
+      return OCF.NOT_RUNNING;
+    }
+    throw fail.generic(what);
+  }
+  switch (ctx.checkLevel) {
+    case 0:
+      return OCF.SUCCESS;
+    case 10: {
+      const device = top.entry.source;
+      if (!device.startsWith('/dev/') || deviceState(device).state !== 'block') {
+        ctx.log.info(`${device} is not a block device: monitor depth 10 does nothing`);
+        return OCF.SUCCESS;
+      }
+      await readOneBlock(ctx.run, device, ioTimeout(ctx));
+      return OCF.SUCCESS;
+    }
+    case 20: {
+      const token = `${ctx.instance} ${hostname()} ${process.pid} ${Date.now()}\n`;
+      await writeAndReadBack(ctx.run, mp, statusFile(ctx, r), token, r.block, ioTimeout(ctx));
+      return OCF.SUCCESS;
+    }
+    default:
+      throw fail.configured(`unsupported monitor level ${ctx.checkLevel} (use 0, 10 or 20)`);
+  }
+}
 
 /** The resource as the parameters describe it. */
 function resource(ctx: FsCtx) {
@@ -133,7 +304,7 @@ function resource(ctx: FsCtx) {
   const block = !bind && !loop && isBlockType(p.fstype) && (spec.kind === 'tag' || (spec.kind === 'path' && !isDir(spec.path)));
   const dir = p.directory.replace(/\/+/g, '/').replace(/\/+$/, '');
   const ro = hasOption(options, 'ro');
-  return { p, options, bind, loop, spec, source, block, dir, ro, forceUnmount: p.force_unmount === 'safe' ? 'safe' : TRUE.test(p.force_unmount) ? 'true' : 'false' } as const;
+  return { p, options, bind, loop, spec, source, block, dir, ro, forceUnmount: p.force_unmount === 'safe' ? 'safe' : ocfIsTrue(p.force_unmount) ? 'true' : 'false' } as const;
 }
 type Resource = ReturnType<typeof resource>;
 
@@ -142,7 +313,7 @@ type Resource = ReturnType<typeof resource>;
  * HA_RSCTMP (per boot), so monitors compare numbers instead of running blkid
  * on the device every time (blkid would read a hung device).
  */
-const notePath = (ctx: FsCtx) => join(ctx.rsctmp, `ocfkit-Filesystem-${ctx.instance.replace(/[^\w.:-]/g, '_')}.device`);
+const notePath = (ctx: FsCtx) => stateFile(ctx, 'device');
 
 function readNote(ctx: FsCtx, spec: { tag: string; value: string }): string | undefined {
   try {
@@ -169,7 +340,7 @@ function writeNote(ctx: FsCtx, r: Resource, majorMinor: string): void {
  * configured directory runs through a symbolic link, start (the one action
  * that must walk it, in bounded child processes) notes where it really is.
  */
-const mountPointNote = (ctx: FsCtx) => join(ctx.rsctmp, `ocfkit-Filesystem-${ctx.instance.replace(/[^\w.:-]/g, '_')}.mountpoint`);
+const mountPointNote = (ctx: FsCtx) => stateFile(ctx, 'mountpoint');
 
 function mountPointOf(ctx: FsCtx, dir: string): string {
   try {
@@ -234,197 +405,11 @@ async function mountedHere(ctx: FsCtx, r: Resource, mounts: MountEntry[], mp: st
   return out;
 }
 
-/**
- * A limit for a command that may hang on I/O (mount, fsck, dd): what is left
- * of the op, less the time to kill and abandon it (~1.5 s) and report.
- */
-const ioTimeout = (ctx: FsCtx) => Math.max(500, ctx.deadline.remaining() - 2000);
-
-export const Filesystem = defineAgent({
-  name: 'Filesystem',
-  version: '1.0.0',
-  shortdesc: 'Manages filesystem mounts',
-  longdesc: `Mounts a filesystem (a block device such as DRBD, a bind source, or an NFS/CIFS export) on a directory, compatible with ocf:heartbeat:Filesystem.
-
-The standard monitor (depth 0, also a probe) reads /proc/self/mountinfo: no process is started and the filesystem itself is not touched. For deeper tests set OCF_CHECK_LEVEL:
-10: read one block of the device with O_DIRECT (a no-op for non-block devices such as NFS or bind mounts);
-20: write a status file inside the mount and read it back (O_DIRECT on block devices).
-Both run in a child process with a time limit inside the operation timeout, so a hung device fails the monitor instead of hanging it.
-
-Stop unmounts nested mounts and bind mounts of the same device first. Busy mounts are handled per force_unmount: the users are found by walking /proc (working directory, root, executable, open files, memory maps) without stat()ing any path, signalled with term_signals for the first half of the stop time and kill_signals after, every pid logged with its command line.`,
-  params,
-  validate: async (ctx) => {
-    const r = resource(ctx);
-    // 6: wrong wherever it runs.
-    if (r.bind && r.spec.kind !== 'path') throw fail.configured(`a bind mount needs the absolute path of a directory as device, not "${r.p.device}"`);
-    if (r.spec.kind === 'tag' && !r.spec.value) throw fail.configured(`device "${r.p.device}" names no ${r.spec.tag.toLowerCase()}`);
-    cloneCheck(ctx, r);
-    // 5: what this node lacks.
-    for (const tool of ['mount', 'umount', ...(fsckWanted(r) ? ['fsck'] : []), ...(ctx.checkLevel > 0 ? ['dd'] : []), ...(ctx.checkLevel >= 20 ? ['perl'] : [])]) {
-      if (!which(tool, ctx.env.PATH)) throw fail.installed(`${tool} is not installed on this node`);
-    }
-    await ensureFstypeSupported(ctx, r.p.fstype, ctx.action === 'start');
-    // Paths outside /dev are looked at by validate-all only, each in a bounded child (they may lie
-    // under a hung mount); start checks the mount point with its bounded mkdir.
-    if (ctx.action !== 'validate-all') return;
-    const dirKind = await fileKind(ctx, r.dir);
-    if (dirKind && dirKind !== 'directory') throw fail.installed(`${r.dir} exists and is not a directory: it cannot be a mount point`);
-    if (r.block) await findBlockDevice(ctx, r.spec);
-    else if (r.spec.kind === 'path' && !r.bind && !r.loop && isBlockType(r.p.fstype)) {
-      const kind = await fileKind(ctx, r.spec.path);
-      if (!kind) throw fail.installed(`device ${r.spec.path} does not exist on this node`);
-      if (kind.includes('regular')) throw fail.installed(`${r.spec.path} is not a block device (add "loop" to options to mount an image file)`);
-      if (kind === 'directory') throw fail.installed(`${r.spec.path} is not a block device (add "bind" to options and set fstype=none to bind-mount a directory)`);
-    }
-  },
-  actions: {
-    start: {
-      timeout: 60,
-      validate: true,
-      handler: async (ctx) => {
-        const r = resource(ctx);
-        ctx.log.info(`Running start for ${r.p.device} on ${r.dir}`);
-        const before = (await mountedHere(ctx, r, readMounts(), mountPointOf(ctx, r.dir)))[0];
-        if (before?.ours) {
-          ctx.log.info(`Filesystem ${mountPointOf(ctx, r.dir)} is already mounted`);
-          writeNote(ctx, r, before.entry.majorMinor);
-          return OCF.SUCCESS;
-        }
-        const mp = await prepareMountPoint(ctx, r.dir);
-        const mounts = readMounts();
-        const top = (await mountedHere(ctx, r, mounts, mp))[0];
-        if (top?.ours) {
-          ctx.log.info(`Filesystem ${mp} is already mounted`);
-          writeNote(ctx, r, top.entry.majorMinor);
-          return OCF.SUCCESS;
-        }
-        if (top) throw fail.generic(`${mp} already has ${describeEntry(top.entry)} mounted on it: not mounting ${r.p.device} over it`);
-        const below = mountsBelow(mp, mounts);
-        if (below.length) throw fail.generic(`mounting on ${mp} would hide what is mounted below it: ${below.map((m) => m.mountPoint).join(', ')}`);
-
-        let source = r.p.device;
-        if (r.block) {
-          const dev = await findBlockDevice(ctx, r.spec);
-          source = dev.path;
-          const elsewhere = mounts.filter((m) => carriesDevice(m, dev.path));
-          if (elsewhere.length && !cloneAllowed(r)) {
-            throw fail.generic(`${dev.path} is already mounted on ${elsewhere.map((m) => m.mountPoint).join(', ')}: refusing to mount it again on ${mp}`);
-          }
-          if (fsckWanted(r)) await runFsck(ctx, dev.path, r.p.fstype, ioTimeout(ctx));
-          await flushBuffers(ctx, dev.path);
-        } else if (r.spec.kind === 'tag') {
-          // A label/UUID of something that is not a local block device (rare): mount(8) resolves it.
-          source = `${r.spec.tag}=${r.spec.value}`;
-        }
-
-        const args = [...(r.p.fstype && r.p.fstype !== 'none' ? ['-t', r.p.fstype] : []), ...(r.p.options ? ['-o', r.p.options] : []), '--', source, mp];
-        const res = await ctx.run('mount', args, { check: false, timeoutMs: ioTimeout(ctx), mayOutliveStop: true });
-        if (res.code !== 0) throw fail.generic(`cannot mount ${source} on ${mp}: ${res.stderr.trim().replace(/^mount: /, '').replace(/\s*\n\s*/g, ' / ') || `mount exit ${res.code}`}`);
-        const now = (await mountedHere(ctx, r, readMounts(), mp))[0];
-        if (!now?.ours) throw fail.generic(`mount ${source} on ${mp} reported success, but ${now ? describeEntry(now.entry) : 'nothing'} is mounted there`);
-        writeNote(ctx, r, now.entry.majorMinor);
-        ctx.log.info(`mounted ${source} on ${mp}`);
-        return OCF.SUCCESS;
-      },
-    },
-    stop: {
-      timeout: 60,
-      handler: async (ctx) => {
-        // Our own working directory must never be what keeps the mount busy.
-        process.chdir('/');
-        const r = resource(ctx);
-        ctx.log.info(`Running stop for ${r.p.device} on ${r.dir}`);
-        let mounts = readMounts();
-        const mp = mountPointOf(ctx, r.dir);
-        const here = await mountedHere(ctx, r, mounts, mp);
-        const oursAt = here.findIndex((h) => h.ours);
-        if (oursAt < 0) {
-          if (here.length) ctx.log.warn(`${mp} has ${describeEntry(here[0]!.entry)} mounted on it, which is not ${r.p.device}: leaving it alone`);
-          else ctx.log.info(`${mp} is not mounted`);
-          rmSync(notePath(ctx), { force: true });
-          return OCF.SUCCESS;
-        }
-        if (oursAt > 0) throw fail.generic(`${describeEntry(here[0]!.entry)} is mounted over ${r.p.device} on ${mp}: not unmounting what is not ours`);
-        const main = here[0]!.entry;
-
-        if (ctx.checkLevel === 20) {
-          const problem = await removeStatusFile(ctx.run, mp, statusFile(ctx, r), ctx.deadline.bound(5000)).catch((e: Error) => e.message);
-          if (problem) ctx.log.warn(`failed to remove status file ${mp}/${statusFile(ctx, r)}: ${problem}`);
-        }
-
-        const policy = {
-          forceUnmount: r.forceUnmount,
-          termSignals: parseSignalList(r.p.term_signals),
-          killSignals: parseSignalList(r.p.kill_signals),
-          signalDelayMs: Number(r.p.signal_delay) * 1000,
-          budgetMs: r.p.fast_stop ? 6000 : undefined,
-        };
-        const bindCopies = !r.bind && main.source.startsWith('/dev/');
-        for (const m of unmountOrder(main, mounts, bindCopies)) {
-          if (m.id !== main.id) ctx.log.info(`unmounting ${m.mountPoint} first (${m.mountPoint.startsWith(`${mp}/`) ? 'mounted below' : 'another mount of'} ${mp})`);
-          await unmountBusy(ctx, m, { ...policy, forceFlag: isNetworkType(m.fstype) });
-        }
-        mounts = readMounts();
-        if (mounts.some((m) => m.id === main.id)) throw fail.generic(`${mp} is still mounted`);
-        if (r.block) await flushBuffers(ctx, main.source);
-        rmSync(notePath(ctx), { force: true });
-        rmSync(mountPointNote(ctx), { force: true });
-        return OCF.SUCCESS;
-      },
-    },
-    monitor: {
-      timeout: 40,
-      interval: 20,
-      depth: 0,
-      handler: async (ctx) => {
-        const r = resource(ctx);
-        const mounts = readMounts();
-        const mp = mountPointOf(ctx, r.dir);
-        const top = (await mountedHere(ctx, r, mounts, mp))[0];
-        if (!top) return OCF.NOT_RUNNING;
-        if (!top.ours) {
-          const what = `another filesystem, ${describeEntry(top.entry)}, is mounted on ${mp} (not ${r.p.device})`;
-          if (ctx.isProbe) {
-            ctx.log.info(what);
-            return OCF.NOT_RUNNING;
-          }
-          throw fail.generic(what);
-        }
-        switch (ctx.checkLevel) {
-          case 0:
-            return OCF.SUCCESS;
-          case 10: {
-            const device = top.entry.source;
-            if (!device.startsWith('/dev/') || deviceState(device).state !== 'block') {
-              ctx.log.info(`${device} is not a block device: monitor depth 10 does nothing`);
-              return OCF.SUCCESS;
-            }
-            await readOneBlock(ctx.run, device, ioTimeout(ctx));
-            return OCF.SUCCESS;
-          }
-          case 20: {
-            const token = `${ctx.instance} ${hostname()} ${process.pid} ${Date.now()}\n`;
-            await writeAndReadBack(ctx.run, mp, statusFile(ctx, r), token, r.block, ioTimeout(ctx));
-            return OCF.SUCCESS;
-          }
-          default:
-            throw fail.configured(`unsupported monitor level ${ctx.checkLevel} (use 0, 10 or 20)`);
-        }
-      },
-    },
-  },
-});
+/** A limit for a command that may hang on I/O (mount, fsck, dd). */
+const ioTimeout = (ctx: FsCtx) => ctx.deadline.hangLimit();
 
 /** <statusfile_prefix><instance>[_<clone>]_<node> below the mount point, as ocf:heartbeat:Filesystem names it. */
 function statusFile(ctx: FsCtx, r: Resource): string {
   const suffix = `${ctx.instance}${ctx.meta.clone !== undefined ? `_${ctx.meta.clone}` : ''}_${hostname()}`.replace(/\//g, '_');
   return `${r.p.statusfile_prefix}${suffix}`;
-}
-
-/** A file in HA_RSCTMP, written to an exclusive temporary name and renamed: rename(2) replaces a link, never writes through it. */
-function writeStateFile(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, text, { flag: 'wx', mode: 0o600 });
-  renameSync(tmp, path);
 }

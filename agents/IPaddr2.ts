@@ -1,4 +1,5 @@
 import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { ocfIsTrue } from '../src/ocf/truth.js';
 import { addAddress, addressesOn, deleteAddress, findAddress, waitForDad } from '../src/sys/net/addresses.js';
 import { announceInBackground, announceNow, ARP_SENDERS, findSender, stopAnnouncer, type Announcement } from '../src/sys/net/announce.js';
 import { placeAddress } from '../src/sys/net/findif.js';
@@ -132,6 +133,145 @@ A background announcer never outlives the deadline of the operation that started
 type P = ParamValues<typeof params>;
 type C = Ctx<P>;
 
+export const IPaddr2 = defineAgent({
+  name: 'IPaddr2',
+  version: '1.0.0',
+  shortdesc: 'Manages virtual IPv4 and IPv6 addresses (Linux specific version)',
+  longdesc: `Adds a service address to an interface and removes it; the floating IP that clients use, moved between nodes by the cluster.
+Compatible with ocf:heartbeat:IPaddr2 for single-node (non-cloned) addresses: same parameters, defaults and meanings.
+
+When the address is started it is announced, so that neighbours and switches learn its new MAC at once: for IPv4 gratuitous ARP (an ARP request and an ARP reply per round, arp_count rounds arp_interval ms apart) with send_arp from resource-agents or arping from iputils-arping; for IPv6, after duplicate address detection has finished, unsolicited neighbour advertisements with send_ua from resource-agents.
+
+monitor reports the address running when it is on its interface and that link is up with a carrier. It forks nothing: links and routes come from /sys and /proc, IPv6 addresses from /proc/net/if_inet6, IPv4 addresses from getifaddrs (one "ip -json addr show" only while the link is not running).`,
+  params,
+
+  validate: validateAll,
+  actions: {
+    start: { timeout: 20, validate: true, handler: start },
+    stop: { timeout: 20, handler: stop },
+    monitor: { timeout: 20, interval: 10, handler: monitor },
+  },
+});
+
+function validateAll(ctx: C): void {
+  if (!which('ip', ctx.env.PATH)) throw fail.installed('ip (package iproute2) is not installed');
+  const t = targetOf(ctx);
+  const link = readLink(t.nic);
+  if (!link) throw fail.installed(`interface ${t.nic} does not exist on this node`);
+  if (announcesOn(link)) findSender(t.ip.family, ctx.params.arp_sender, ctx.env);
+  if (ctx.params.run_arping && t.ip.family === 4 && !which('arping', ctx.env.PATH)) throw fail.installed('run_arping needs arping (package iputils-arping)');
+}
+
+async function start(ctx: C): Promise<number> {
+  requireRoot(ctx);
+  const t = targetOf(ctx);
+  if (ctx.env.OCF_RESKEY_send_arp_opts) ctx.log.warn(`send_arp_opts ignored: ARP requests and replies are always both sent`);
+  await stopAnnouncer(ctx.rsctmp, t.ip.text, ctx.deadline, ctx.log);
+
+  const present = findAddress(await addressesOn(ctx.run, t.ip.family, t.nic), t.ip);
+  const mine = present.find((a) => a.prefix === t.prefix);
+  if (!mine && present.length > 0) {
+    throw fail.generic(`${t.ip.text} is already on ${t.nic} with prefix /${present[0]!.prefix}, not /${t.prefix}: remove it or fix cidr_netmask`);
+  }
+  await bringLinkUp(ctx, t.nic);
+
+  if (mine && !mine.dadFailed) {
+    ctx.log.info(`${describe(t)} is already up: announcing it again`);
+  } else {
+    if (mine?.dadFailed) await deleteAddress(ctx.run, t.ip, t.prefix, t.nic);
+    if (ctx.params.run_arping && t.ip.family === 4 && (await ipv4Collision(ctx, t))) {
+      throw fail.generic(`IPv4 address collision: another host on ${t.nic} answers for ${t.ip.text} (arping -D)`);
+    }
+    const broadcast = broadcastFor(t);
+    const label = t.label === undefined ? undefined : `${t.nic}:${t.label}`;
+    ctx.log.info(`adding ${describe(t)}${broadcast ? ` broadcast ${broadcast}` : ''}${label ? ` label ${label}` : ''}`);
+    await addAddress(ctx.run, {
+      ip: t.ip,
+      prefix: t.prefix,
+      dev: t.nic,
+      broadcast,
+      label,
+      preferredLft: ctx.params.preferred_lft,
+      nodad: ctx.params.nodad,
+      noprefixroute: ctx.params.noprefixroute,
+    });
+  }
+
+  if (t.ip.family === 6 && !ctx.params.nodad) {
+    const dad = await waitForDad(ctx.deadline, t.ip, t.nic);
+    if (dad === 'failed') {
+      await deleteAddress(ctx.run, t.ip, t.prefix, t.nic).catch(() => ctx.log.error(`could not remove ${describe(t)} after the failed duplicate address detection`));
+      throw fail.generic(`IPv6 address collision: duplicate address detection failed for ${t.ip.text} on ${t.nic} (dadfailed): another node has it`);
+    }
+    if (dad === 'gone') throw fail.generic(`${describe(t)} disappeared during duplicate address detection`);
+  }
+  await announce(ctx, t, readLink(t.nic)!, ctx.params.arp_count, 'info');
+  return OCF.SUCCESS;
+}
+
+async function stop(ctx: C): Promise<number> {
+  requireRoot(ctx);
+  let t: Target;
+  try {
+    t = targetOf(ctx);
+  } catch (e) {
+    // Nothing can be up on this node with a configuration that does not resolve here (as findif failing on stop).
+    if (e instanceof OcfError && (e.code === OCF.ERR_CONFIGURED || e.code === OCF.ERR_INSTALLED)) {
+      ctx.log.warn(`${e.reason}: nothing to stop`);
+      return OCF.SUCCESS;
+    }
+    throw e;
+  }
+  await stopAnnouncer(ctx.rsctmp, t.ip.text, ctx.deadline, ctx.log);
+  if (!readLink(t.nic)) {
+    ctx.log.info(`${t.nic} does not exist: ${t.ip.text} went with it`);
+    return OCF.SUCCESS;
+  }
+  const present = findAddress(await addressesOn(ctx.run, t.ip.family, t.nic), t.ip);
+  if (present.some((a) => a.prefix === t.prefix)) {
+    ctx.log.info(`removing ${describe(t)}`);
+    await deleteAddress(ctx.run, t.ip, t.prefix, t.nic);
+  } else if (present.length > 0) {
+    ctx.log.warn(`${t.ip.text} is on ${t.nic} with prefix /${present[0]!.prefix}, not /${t.prefix}: not ours, leaving it`);
+  } else {
+    ctx.log.info(`${describe(t)} is not there: already stopped`);
+  }
+  if (ctx.params.flush_routes) await ctx.run('ip', ['route', 'flush', 'cache'], { check: false });
+  return OCF.SUCCESS;
+}
+
+async function monitor(ctx: C): Promise<number> {
+  const c = configOf(ctx);
+  if (c.nic !== undefined && !readLink(c.nic)) throw fail.notRunning(`${c.ip.text}: interface ${c.nic} does not exist`);
+  const found = placeAddress(c.ip, { nic: c.nic, prefix: c.prefix });
+  if (!found.ok) {
+    if (found.configured) throw fail.configured(found.problem);
+    throw fail.notRunning(found.problem);
+  }
+  const t: Target = { ...c, ...found.placement };
+  const link = readLink(t.nic);
+  if (!link) throw fail.notRunning(`${t.ip.text}: interface ${t.nic} does not exist`);
+  const present = findAddress(await addressesOn(ctx.run, t.ip.family, t.nic), t.ip);
+  const mine = present.find((a) => a.prefix === t.prefix);
+  const down = linkProblem(link);
+  if (!mine) {
+    const other = present[0] ? ` (it is there with prefix /${present[0].prefix})` : '';
+    throw fail.notRunning(`${describe(t)} is not configured${other}${down ? `; ${down}` : ''}`);
+  }
+  if (mine.dadFailed) throw fail.notRunning(`${describe(t)} failed duplicate address detection: another node has it`);
+  if (down) throw fail.notRunning(`${t.ip.text}: ${down}`);
+  if (!ctx.isProbe && t.ip.family === 4 && ctx.params.arp_count_refresh > 0) {
+    try {
+      await announce(ctx, t, link, ctx.params.arp_count_refresh, 'debug');
+    } catch (e) {
+      // A missing sender must not turn a healthy address into a failed one.
+      if (!(e instanceof OcfError)) throw e;
+      ctx.log.warn(`arp_count_refresh: ${e.reason}`);
+    }
+  }
+  return OCF.SUCCESS;
+}
+
 /** Heartbeat IPaddr2 features this agent does not have: a CIB that turns them on must not half-work. */
 const UNSUPPORTED: Array<[string, 'flag' | 'value', string]> = [
   ['lvs_support', 'flag', 'LVS direct routing'],
@@ -175,7 +315,7 @@ function configOf(ctx: C): Config {
   }
   for (const [name, kind, what] of UNSUPPORTED) {
     const v = ctx.env[`OCF_RESKEY_${name}`];
-    if (v && (kind === 'value' || /^(true|yes|1|on)$/i.test(v))) throw fail.configured(`${name}=${v}: ${what} are not supported by ocf:ocfkit:IPaddr2`);
+    if (v && (kind === 'value' || ocfIsTrue(v))) throw fail.configured(`${name}=${v}: ${what} are not supported by ocf:ocfkit:IPaddr2`);
   }
   if ((ctx.meta.cloneMax ?? 1) > 1) throw fail.configured('IPaddr2 cannot be cloned here: cluster IP (CLUSTERIP) load sharing is not supported');
   return { ip, nic, prefix, label, broadcast: p.broadcast, arpBg: p.arp_bg ?? ip.family === 4 };
@@ -252,148 +392,3 @@ async function ipv4Collision(ctx: C, t: Target): Promise<boolean> {
   const r = await ctx.run('arping', ['-q', '-c', '2', '-w', '3', '-D', '-I', t.nic, '--', t.ip.text], { check: false, timeoutMs: 5000 });
   return r.code === 1;
 }
-
-export const IPaddr2 = defineAgent({
-  name: 'IPaddr2',
-  version: '1.0.0',
-  shortdesc: 'Manages virtual IPv4 and IPv6 addresses (Linux specific version)',
-  longdesc: `Adds a service address to an interface and removes it; the floating IP that clients use, moved between nodes by the cluster.
-Compatible with ocf:heartbeat:IPaddr2 for single-node (non-cloned) addresses: same parameters, defaults and meanings.
-
-When the address is started it is announced, so that neighbours and switches learn its new MAC at once: for IPv4 gratuitous ARP (an ARP request and an ARP reply per round, arp_count rounds arp_interval ms apart) with send_arp from resource-agents or arping from iputils-arping; for IPv6, after duplicate address detection has finished, unsolicited neighbour advertisements with send_ua from resource-agents.
-
-monitor reports the address running when it is on its interface and that link is up with a carrier. It forks nothing: links and routes come from /sys and /proc, IPv6 addresses from /proc/net/if_inet6, IPv4 addresses from getifaddrs (one "ip -json addr show" only while the link is not running).`,
-  params,
-
-  validate: (ctx) => {
-    if (!which('ip', ctx.env.PATH)) throw fail.installed('ip (package iproute2) is not installed');
-    const t = targetOf(ctx);
-    const link = readLink(t.nic);
-    if (!link) throw fail.installed(`interface ${t.nic} does not exist on this node`);
-    if (announcesOn(link)) findSender(t.ip.family, ctx.params.arp_sender, ctx.env);
-    if (ctx.params.run_arping && t.ip.family === 4 && !which('arping', ctx.env.PATH)) throw fail.installed('run_arping needs arping (package iputils-arping)');
-  },
-
-  actions: {
-    start: {
-      timeout: 20,
-      validate: true,
-      handler: async (ctx) => {
-        requireRoot(ctx);
-        const t = targetOf(ctx);
-        if (ctx.env.OCF_RESKEY_send_arp_opts) ctx.log.warn(`send_arp_opts ignored: ARP requests and replies are always both sent`);
-        await stopAnnouncer(ctx.rsctmp, t.ip.text, ctx.deadline, ctx.log);
-
-        const present = findAddress(await addressesOn(ctx.run, t.ip.family, t.nic), t.ip);
-        const mine = present.find((a) => a.prefix === t.prefix);
-        if (!mine && present.length > 0) {
-          throw fail.generic(`${t.ip.text} is already on ${t.nic} with prefix /${present[0]!.prefix}, not /${t.prefix}: remove it or fix cidr_netmask`);
-        }
-        await bringLinkUp(ctx, t.nic);
-
-        if (mine && !mine.dadFailed) {
-          ctx.log.info(`${describe(t)} is already up: announcing it again`);
-        } else {
-          if (mine?.dadFailed) await deleteAddress(ctx.run, t.ip, t.prefix, t.nic);
-          if (ctx.params.run_arping && t.ip.family === 4 && (await ipv4Collision(ctx, t))) {
-            throw fail.generic(`IPv4 address collision: another host on ${t.nic} answers for ${t.ip.text} (arping -D)`);
-          }
-          const broadcast = broadcastFor(t);
-          const label = t.label === undefined ? undefined : `${t.nic}:${t.label}`;
-          ctx.log.info(`adding ${describe(t)}${broadcast ? ` broadcast ${broadcast}` : ''}${label ? ` label ${label}` : ''}`);
-          await addAddress(ctx.run, {
-            ip: t.ip,
-            prefix: t.prefix,
-            dev: t.nic,
-            broadcast,
-            label,
-            preferredLft: ctx.params.preferred_lft,
-            nodad: ctx.params.nodad,
-            noprefixroute: ctx.params.noprefixroute,
-          });
-        }
-
-        if (t.ip.family === 6 && !ctx.params.nodad) {
-          const dad = await waitForDad(ctx.deadline, t.ip, t.nic);
-          if (dad === 'failed') {
-            await deleteAddress(ctx.run, t.ip, t.prefix, t.nic).catch(() => ctx.log.error(`could not remove ${describe(t)} after the failed duplicate address detection`));
-            throw fail.generic(`IPv6 address collision: duplicate address detection failed for ${t.ip.text} on ${t.nic} (dadfailed): another node has it`);
-          }
-          if (dad === 'gone') throw fail.generic(`${describe(t)} disappeared during duplicate address detection`);
-        }
-        await announce(ctx, t, readLink(t.nic)!, ctx.params.arp_count, 'info');
-        return OCF.SUCCESS;
-      },
-    },
-
-    stop: {
-      timeout: 20,
-      handler: async (ctx) => {
-        requireRoot(ctx);
-        let t: Target;
-        try {
-          t = targetOf(ctx);
-        } catch (e) {
-          // Nothing can be up on this node with a configuration that does not resolve here (as findif failing on stop).
-          if (e instanceof OcfError && (e.code === OCF.ERR_CONFIGURED || e.code === OCF.ERR_INSTALLED)) {
-            ctx.log.warn(`${e.reason}: nothing to stop`);
-            return OCF.SUCCESS;
-          }
-          throw e;
-        }
-        await stopAnnouncer(ctx.rsctmp, t.ip.text, ctx.deadline, ctx.log);
-        if (!readLink(t.nic)) {
-          ctx.log.info(`${t.nic} does not exist: ${t.ip.text} went with it`);
-          return OCF.SUCCESS;
-        }
-        const present = findAddress(await addressesOn(ctx.run, t.ip.family, t.nic), t.ip);
-        if (present.some((a) => a.prefix === t.prefix)) {
-          ctx.log.info(`removing ${describe(t)}`);
-          await deleteAddress(ctx.run, t.ip, t.prefix, t.nic);
-        } else if (present.length > 0) {
-          ctx.log.warn(`${t.ip.text} is on ${t.nic} with prefix /${present[0]!.prefix}, not /${t.prefix}: not ours, leaving it`);
-        } else {
-          ctx.log.info(`${describe(t)} is not there: already stopped`);
-        }
-        if (ctx.params.flush_routes) await ctx.run('ip', ['route', 'flush', 'cache'], { check: false });
-        return OCF.SUCCESS;
-      },
-    },
-
-    monitor: {
-      timeout: 20,
-      interval: 10,
-      handler: async (ctx) => {
-        const c = configOf(ctx);
-        if (c.nic !== undefined && !readLink(c.nic)) throw fail.notRunning(`${c.ip.text}: interface ${c.nic} does not exist`);
-        const found = placeAddress(c.ip, { nic: c.nic, prefix: c.prefix });
-        if (!found.ok) {
-          if (found.configured) throw fail.configured(found.problem);
-          throw fail.notRunning(found.problem);
-        }
-        const t: Target = { ...c, ...found.placement };
-        const link = readLink(t.nic);
-        if (!link) throw fail.notRunning(`${t.ip.text}: interface ${t.nic} does not exist`);
-        const present = findAddress(await addressesOn(ctx.run, t.ip.family, t.nic), t.ip);
-        const mine = present.find((a) => a.prefix === t.prefix);
-        const down = linkProblem(link);
-        if (!mine) {
-          const other = present[0] ? ` (it is there with prefix /${present[0].prefix})` : '';
-          throw fail.notRunning(`${describe(t)} is not configured${other}${down ? `; ${down}` : ''}`);
-        }
-        if (mine.dadFailed) throw fail.notRunning(`${describe(t)} failed duplicate address detection: another node has it`);
-        if (down) throw fail.notRunning(`${t.ip.text}: ${down}`);
-        if (!ctx.isProbe && t.ip.family === 4 && ctx.params.arp_count_refresh > 0) {
-          try {
-            await announce(ctx, t, link, ctx.params.arp_count_refresh, 'debug');
-          } catch (e) {
-            // A missing sender must not turn a healthy address into a failed one.
-            if (!(e instanceof OcfError)) throw e;
-            ctx.log.warn(`arp_count_refresh: ${e.reason}`);
-          }
-        }
-        return OCF.SUCCESS;
-      },
-    },
-  },
-});

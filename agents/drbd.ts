@@ -1,6 +1,7 @@
-import { accessSync, constants } from 'node:fs';
+import { constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { defineAgent, fail, OCF, OcfError, param, type Ctx, type ParamValues } from '../src/ocf/index.js';
+import { ocfIsTrue } from '../src/ocf/truth.js';
 import { cloneProblem } from '../src/sys/drbd/clone-checks.js';
 import { DrbdResource } from '../src/sys/drbd/resource.js';
 import { checkAdjustScores, DEFAULT_ADJUST, parseAdjustScores, promotionScore } from '../src/sys/drbd/score.js';
@@ -8,12 +9,11 @@ import { findFenceConstraint, keepReason, removeFenceConstraint } from '../src/s
 import { describeState, factsOf, type DrbdFacts, type DrbdState } from '../src/sys/drbd/state.js';
 import { isDrbd9, isVersionSpec, versionOutOfRange } from '../src/sys/drbd/version.js';
 import { PromotionScore, primitiveId, promotedNodes } from '../src/sys/pacemaker.js';
-import { which } from '../src/sys/which.js';
+import { canAccess, which } from '../src/sys/which.js';
 
 /** Names drbdadm accepts, and nothing a shell or drbdadm option parser could misread (the linbit agent's set). */
 const SAFE_NAME = /^[-%+./0-9:=@A-Z_a-z]+$/;
 const safeName = (what: string) => (v: string) => (SAFE_NAME.test(v) ? undefined : `${what} may only contain [-%+./0-9:=@A-Z_a-z]`);
-const TRUE = /^(true|yes|1|on|ja|y)$/i;
 
 const params = {
   drbd_resource: param.string({
@@ -195,7 +195,7 @@ async function validateDrbd(ctx: DrbdCtx): Promise<void> {
   for (const tool of ['drbdadm', 'drbdsetup']) {
     if (!which(tool, ctx.env.PATH)) throw fail.installed(`${tool} not found: install drbd-utils`);
   }
-  if (!readable(ctx.params.drbdconf)) throw fail.installed(`configuration file ${ctx.params.drbdconf} does not exist or is not readable`);
+  if (!canAccess(ctx.params.drbdconf, constants.R_OK)) throw fail.installed(`configuration file ${ctx.params.drbdconf} does not exist or is not readable`);
   const version = await res.moduleVersion();
   if (!version) throw fail.installed('DRBD kernel module not available (not loaded, and modinfo drbd found none)');
   const outOfRange = versionOutOfRange(version, ctx.params.require_drbd_module_version_ge, ctx.params.require_drbd_module_version_lt);
@@ -210,20 +210,11 @@ async function validateDrbd(ctx: DrbdCtx): Promise<void> {
   }
 }
 
-function readable(path: string): boolean {
-  try {
-    accessSync(path, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Updates the promotion score from `state`; `force` writes even if the cache says it is unchanged. */
 async function updateScore(ctx: DrbdCtx, score: PromotionScore, state: DrbdState, force = false): Promise<void> {
   const facts = factsOf(state);
   const mode = ctx.params.remove_master_score_if_peer_primary;
-  let removeIfPeerPrimary = TRUE.test(mode);
+  let removeIfPeerPrimary = ocfIsTrue(mode);
   if (mode === 'unexpected' && !facts.primary && facts.somePeerPrimary && facts.somePeerAllUpToDate && (ctx.meta.promotedMax ?? 1) === 1) {
     // A Primary peer that Pacemaker does not know about: likely a cluster split, DRBD still connected.
     const promoted = await promotedNodes(ctx, score.resource);
@@ -269,11 +260,7 @@ async function start(ctx: DrbdCtx): Promise<number> {
   // Wait (bounded) for the peer, so the first score knows the peer's disk state.
   const wfc = /^\d+$/.test(ctx.params.wfc_timeout.trim()) ? Number(ctx.params.wfc_timeout) : 0;
   const waitMs = Math.min(wfc * 1000, Math.max(0, ctx.deadline.remaining() - 3000));
-  const waitUntil = Date.now() + waitMs;
-  while (!peersSettled(state) && Date.now() < waitUntil) {
-    await ctx.deadline.sleep(Math.min(250, waitUntil - Date.now()));
-    state = await res.read();
-  }
+  if (waitMs > 0 && !peersSettled(state)) await ctx.deadline.poll(async () => peersSettled((state = await res.read())), { intervalMs: 250, limitMs: waitMs });
   if (!peersSettled(state)) ctx.log.info(`${res.name}: peer not connected after ${waitMs / 1000}s (${describeState(state)}); continuing`);
 
   if (state.role === 'Primary') throw fail.generic(`${res.name} is still Primary after start`);
@@ -309,14 +296,19 @@ async function stop(ctx: DrbdCtx): Promise<number> {
       ctx.log.warn(`${res.name} still Primary, demoting`);
       await res.adm(['secondary', res.name], { check: false });
     }
-    for (;;) {
-      const r = await res.adm(['down', res.name], { check: false });
-      state = await res.read();
-      if (!state.configured) break;
-      if (ctx.deadline.remaining() < 2000) throw fail.generic(`cannot take ${res.name} down (${describeState(state)}): ${lastLine(r.stderr) || `exit ${r.code}`}`);
-      ctx.log.warn(`drbdadm down ${res.name}: ${lastLine(r.stderr) || `exit ${r.code}`}; retrying`);
-      await ctx.deadline.sleep(1000);
-    }
+    await ctx.deadline.retry(
+      async () => {
+        const r = await res.adm(['down', res.name], { check: false });
+        state = await res.read();
+        return state.configured ? lastLine(r.stderr) || `exit ${r.code}` : undefined;
+      },
+      {
+        intervalMs: 1000,
+        marginMs: 2000,
+        onRetry: (why) => ctx.log.warn(`drbdadm down ${res.name}: ${why}; retrying`),
+        giveUp: (why) => fail.generic(`cannot take ${res.name} down (${describeState(state)}): ${why}`),
+      },
+    );
   }
   await maybeOutdateSelf(ctx, res, before);
   await score.apply(null, 'stopped', true);
@@ -330,20 +322,28 @@ async function promote(ctx: DrbdCtx): Promise<number> {
   const { res, score } = open(ctx);
   let state = await res.read();
   if (!state.configured) throw fail.generic(`cannot promote ${res.name}: not started`);
-  for (let attempt = 1; state.role !== 'Primary'; attempt++) {
-    const r = await res.adm(['primary', res.name], { check: false });
-    state = await res.read();
-    if (state.role === 'Primary') break;
-    if (r.code === 17) {
-      // DRBD itself refuses: no UpToDate data here or at a peer, or the peer could not be fenced. Retrying cannot help.
-      await score.apply(null, 'promote refused: no access to UpToDate data', true);
-      throw fail.generic(`refusing to promote ${res.name}: no access to UpToDate data (${describeState(state)}): ${lastLine(r.stderr)}`);
-    }
-    const why = `drbdadm primary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)} (${describeState(state)})`;
-    if (r.code !== 0 && !RETRYABLE.has(r.code ?? -1)) throw fail.generic(why);
-    if (ctx.deadline.remaining() < 2500) throw fail.generic(`promote gave up after ${attempt} attempts: ${why}`);
-    ctx.log.info(`${why}; retrying`);
-    await ctx.deadline.sleep(1000);
+  if (state.role !== 'Primary') {
+    await ctx.deadline.retry(
+      async () => {
+        const r = await res.adm(['primary', res.name], { check: false });
+        state = await res.read();
+        if (state.role === 'Primary') return undefined;
+        if (r.code === 17) {
+          // DRBD itself refuses: no UpToDate data here or at a peer, or the peer could not be fenced. Retrying cannot help.
+          await score.apply(null, 'promote refused: no access to UpToDate data', true);
+          throw fail.generic(`refusing to promote ${res.name}: no access to UpToDate data (${describeState(state)}): ${lastLine(r.stderr)}`);
+        }
+        const why = `drbdadm primary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)} (${describeState(state)})`;
+        if (r.code !== 0 && !RETRYABLE.has(r.code ?? -1)) throw fail.generic(why);
+        return why;
+      },
+      {
+        intervalMs: 1000,
+        marginMs: 2500,
+        onRetry: (why) => ctx.log.info(`${why}; retrying`),
+        giveUp: (why, tries) => fail.generic(`promote gave up after ${tries} attempts: ${why}`),
+      },
+    );
   }
   await updateScore(ctx, score, state, true);
   ctx.log.info(`promoted: ${describeState(state)}`);
@@ -354,15 +354,16 @@ async function demote(ctx: DrbdCtx): Promise<number> {
   const { res, score } = open(ctx);
   let state = await res.read();
   if (!state.configured) throw fail.generic(`cannot demote ${res.name}: not started`);
-  while (state.role === 'Primary') {
-    const r = await res.adm(['secondary', res.name], { check: false });
-    state = await res.read();
-    if (state.role !== 'Primary') break;
-    // Typically "Device is held open by someone": something still uses it (a mount, a process).
-    const why = `drbdadm secondary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)}`;
-    if (ctx.deadline.remaining() < 2500) throw fail.generic(why);
-    ctx.log.warn(`${why}; retrying`);
-    await ctx.deadline.sleep(1000);
+  if (state.role === 'Primary') {
+    await ctx.deadline.retry(
+      async () => {
+        const r = await res.adm(['secondary', res.name], { check: false });
+        state = await res.read();
+        // Typically "Device is held open by someone": something still uses it (a mount, a process).
+        return state.role === 'Primary' ? `drbdadm secondary ${res.name}: exit ${r.code}: ${lastLine(r.stderr)}` : undefined;
+      },
+      { intervalMs: 1000, marginMs: 2500, onRetry: (why) => ctx.log.warn(`${why}; retrying`), giveUp: (why) => fail.generic(why) },
+    );
   }
   await updateScore(ctx, score, state, true);
   return OCF.SUCCESS;

@@ -38,6 +38,12 @@ export interface Ctx<V> {
   exitReason?: (reason: string) => void;
 }
 
+/**
+ * What src/sys needs of an action's context, named by the fields a function
+ * uses: `SysCtx<'run' | 'log'>`. One subset type, so a context passes as it is.
+ */
+export type SysCtx<K extends keyof Ctx<unknown> = 'run' | 'log' | 'deadline' | 'env' | 'rsctmp'> = Pick<Ctx<unknown>, K>;
+
 export interface ActionDecl<V> extends OpDecl {
   /** Run the agent's `validate` before this action (start, promote…). */
   validate?: boolean;

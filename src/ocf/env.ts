@@ -1,4 +1,5 @@
 /** What Pacemaker tells an agent besides its parameters: OCF_RESKEY_CRM_meta_*, instance, check level. */
+import { ocfIsTrue } from './truth.js';
 
 export interface NotifyPeers {
   uname: string[];
@@ -48,7 +49,6 @@ const int = (v: string | undefined) => {
   return Number.parseInt(v, 10);
 };
 
-const isTrue = (v: string | undefined) => v !== undefined && /^(true|yes|1|on)$/i.test(v.trim());
 
 /** Space-separated lists; Pacemaker pads them with blanks. */
 const list = (v: string | undefined) => (v ?? '').split(/\s+/).filter(Boolean);
@@ -84,12 +84,12 @@ export function readCrmMeta(env: NodeJS.ProcessEnv): CrmMeta {
   return {
     timeoutMs: readTimeout(meta(env, 'timeout')).timeoutMs,
     intervalMs: int(meta(env, 'interval')) ?? 0,
-    notify: isTrue(meta(env, 'notify')),
+    notify: ocfIsTrue(meta(env, 'notify')?.trim()),
     cloneMax: int(meta(env, 'clone_max')),
     cloneNodeMax: int(meta(env, 'clone_node_max')),
     promotedMax: int(meta(env, 'promoted_max') ?? meta(env, 'master_max')),
     promotedNodeMax: int(meta(env, 'promoted_node_max') ?? meta(env, 'master_node_max')),
-    globallyUnique: isTrue(meta(env, 'globally_unique')),
+    globallyUnique: ocfIsTrue(meta(env, 'globally_unique')?.trim()),
     clone: meta(env, 'clone'),
     onNode: meta(env, 'on_node'),
     notifyInfo: {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { defuseReasonPrefix } from './exit-reason.js';
+import { ocfIsFalse } from './truth.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
 
@@ -19,7 +20,8 @@ export interface Logger {
 /** Longest message text logged; syslog drops or splits longer lines anyway. */
 const MAX_LOG_MESSAGE = 4096;
 
-const isOff = (v: string | undefined) => v === undefined || v === '' || /^(0|false|no|off)$/i.test(v);
+/** ha_log: debug is on unless HA_debug is empty or "0"; a spelled-out "false"/"no"/"off" means off too. */
+const isOff = (v: string | undefined) => !v || ocfIsFalse(v);
 
 function stamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');

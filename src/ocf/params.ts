@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { OcfError, OCF } from './exit-codes.js';
+import { ocfBoolean, ocfIsTrue } from './truth.js';
 
 /** OCF parameter types. `select` is rendered for both OCF schemas (see metadata.ts). */
 export type OcfType = 'string' | 'integer' | 'boolean' | 'select';
@@ -45,8 +46,6 @@ function withCheck<T>(schema: z.ZodMiniType<T, string>, check?: Check<T>): z.Zod
   );
 }
 
-const TRUE = new Set(['true', 'yes', '1', 'on', 'ja', 'y']);
-const FALSE = new Set(['false', 'no', '0', 'off', 'nein', 'n']);
 
 export const param = {
   string<O extends ParamText & { default?: string; required?: boolean; check?: Check<string> }>(
@@ -79,9 +78,9 @@ export const param = {
   boolean<O extends ParamText & { default?: boolean; required?: boolean }>(o: O): ParamDecl<boolean | Presence<O>> {
     const schema = z.pipe(
       z.string().check(
-        z.refine((s: string) => TRUE.has(s.toLowerCase()) || FALSE.has(s.toLowerCase()), 'not a boolean (true/false)'),
+        z.refine((s: string) => ocfBoolean(s) !== undefined, 'not a boolean (true/false)'),
       ),
-      z.transform((s: string) => TRUE.has(s.toLowerCase())),
+      z.transform((s: string) => ocfIsTrue(s)),
     );
     return {
       ...o,

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { readStat } from '../sys/proc-stat.js';
+import { readStat } from '../sys/processes.js';
 
 /**
  * Every command an agent runs leads its own process group (a detached

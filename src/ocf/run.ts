@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Deadline } from './deadline.js';
+import { KILL_ABANDON_MS as ABANDON_MS, KILL_GRACE_MS as GRACE_MS, KILL_RESERVE_MS, type Deadline } from './deadline.js';
 import { OcfError, OCF } from './exit-codes.js';
 import type { Logger } from './log.js';
 import { groupMembers, recordPending, signalGroup } from './process-groups.js';
@@ -47,11 +47,8 @@ export function describeCommand(cmd: string, args: readonly string[]): string {
   return [cmd, ...args].map(quote).join(' ');
 }
 
-const GRACE_MS = 1000;
 /** setTimeout's largest delay (2^31-1 ms); longer ones fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
-/** After SIGKILL: how long to wait for the child before giving up on it. */
-const ABANDON_MS = 500;
 
 const logged = (e: OcfError) => {
   e.logged = true;
@@ -83,9 +80,9 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
   const abandoned: Array<{ pgid: number; command: string }> = [];
   const runner = async (cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> => {
     const command = describeCommand(cmd, args);
-    // Killing takes up to GRACE_MS + ABANDON_MS more: keep that inside the deadline too.
+    // Killing takes up to KILL_RESERVE_MS more: keep that inside the deadline too.
     const remaining = deadline.remaining();
-    const byDeadline = remaining > 2 * (GRACE_MS + ABANDON_MS) ? remaining - (GRACE_MS + ABANDON_MS) : remaining / 2;
+    const byDeadline = remaining > 2 * KILL_RESERVE_MS ? remaining - KILL_RESERVE_MS : remaining / 2;
     const ownLimit = opts.timeoutMs !== undefined && opts.timeoutMs <= byDeadline;
     const limit = ownLimit ? opts.timeoutMs! : Math.floor(byDeadline);
     if (limit <= 0) throw deadline.timeout(`not starting ${command}`);

@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import type { Ctx } from '../ocf/agent.js';
+import type { SysCtx } from '../ocf/agent.js';
 import { fail, OCF, OcfError } from '../ocf/exit-codes.js';
 import type { Logger } from '../ocf/log.js';
 import type { Runner } from '../ocf/run.js';
 import { which } from './which.js';
 
-type Ops = Pick<Ctx<unknown>, 'run' | 'log' | 'deadline' | 'env'>;
+type Ops = SysCtx<'run' | 'log' | 'deadline' | 'env'>;
 
 /**
  * What a mount source names, as mount(8) reads it: a path (block device,

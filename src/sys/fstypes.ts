@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Ctx } from '../ocf/agent.js';
+import type { SysCtx } from '../ocf/agent.js';
 import { fail } from '../ocf/exit-codes.js';
 import { which } from './which.js';
 
@@ -55,7 +55,7 @@ export function mountHelper(fstype: string): string | undefined {
   return undefined;
 }
 
-type Ops = Pick<Ctx<unknown>, 'run' | 'deadline' | 'env'>;
+type Ops = SysCtx<'run' | 'deadline' | 'env'>;
 
 /**
  * The kernel can mount `fstype`, or a mount helper exists; otherwise 5. With

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../ocf/log.js';
-import type { Runner } from '../ocf/run.js';
+import type { SysCtx } from '../ocf/agent.js';
+import { writeStateFile } from '../ocf/state-file.js';
 import { which } from './which.js';
 
 /**
@@ -11,16 +11,12 @@ import { which } from './which.js';
  * (crm_resource --locate).
  */
 
-export interface PacemakerCtx {
-  run: Runner;
-  log: Logger;
-  /** HA_RSCTMP: per-boot state directory. */
-  rsctmp: string;
+export type PacemakerCtx = SysCtx<'run' | 'log' | 'rsctmp'> & {
   /** This node's name as Pacemaker knows it (OCF_RESKEY_CRM_meta_on_node); crm_attribute asks the cluster when unset. */
   node?: string;
   /** The agent's PATH, to find crm_attribute for the capability check. */
   path?: string;
-}
+};
 
 /**
  * How this crm_attribute addresses a promotion score: `--promotion=<id>`
@@ -64,10 +60,7 @@ export async function scoreStyle(ctx: PacemakerCtx): Promise<ScoreStyle> {
   if (style === 'attribute') ctx.log.info('crm_attribute has no --promotion (Pacemaker before 2.1): promotion scores go to the node attribute master-<resource>');
   if (key) {
     try {
-      mkdirSync(join(ctx.rsctmp, 'ocfkit-drbd'), { recursive: true });
-      const tmp = `${file}.${process.pid}`;
-      writeFileSync(tmp, JSON.stringify({ key, style }));
-      renameSync(tmp, file);
+      writeStateFile(file, JSON.stringify({ key, style }));
     } catch {
       // asked again next time
     }
@@ -125,10 +118,7 @@ export class PromotionScore {
 
   private remember(value: ScoreValue | undefined): void {
     try {
-      mkdirSync(join(this.ctx.rsctmp, 'ocfkit-drbd'), { recursive: true });
-      const tmp = `${this.cacheFile}.${process.pid}`;
-      writeFileSync(tmp, JSON.stringify({ node: this.ctx.node ?? '', value: value ?? null, at: Date.now() } satisfies ScoreCache));
-      renameSync(tmp, this.cacheFile);
+      writeStateFile(this.cacheFile, JSON.stringify({ node: this.ctx.node ?? '', value: value ?? null, at: Date.now() } satisfies ScoreCache));
     } catch {
       // Without a cache every monitor writes the score: slower, still right.
     }

@@ -1,5 +1,6 @@
 import { open, readdir, readFile, readlink } from 'node:fs/promises';
-import { parseStat as parseProcStat } from './proc-stat.js';
+import { race } from '../ocf/deadline.js';
+import { parseStat as parseProcStat, processStartTime, readStat } from './processes.js';
 import { mountOfPath, parseMountinfo, type MountEntry } from './mountinfo.js';
 
 export { mountOfPath };
@@ -130,17 +131,11 @@ async function linkMountId(link: string, timeoutMs: number): Promise<number | 'g
       await fh.close();
     }
   });
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'unknown'>((resolve) => {
-    timer = setTimeout(() => resolve('unknown'), timeoutMs);
-  });
   try {
-    return await Promise.race([read, late]);
+    return await race(read, timeoutMs, 'unknown' as const);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ESRCH' ? 'gone' : 'unknown';
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -260,8 +255,7 @@ export function describeUses(uses: MountUse[], max = 3): string {
  */
 export async function signalUser(user: ProcUser, signal: NodeJS.Signals | number, proc = '/proc'): Promise<boolean> {
   if (user.pid <= 1 || user.kernelThread || user.pid === process.pid) return false;
-  const now = parseStat((await quiet(readFile(`${proc}/${user.pid}/stat`, 'utf8'))) ?? '');
-  if (!now || now.startTime !== user.startTime) return false;
+  if (readStat(user.pid, proc)?.startTime !== user.startTime) return false;
   try {
     process.kill(user.pid, signal);
     return true;
@@ -272,7 +266,6 @@ export async function signalUser(user: ProcUser, signal: NodeJS.Signals | number
 
 /** Whether the process the scan found still exists (same pid and start time, not a zombie). */
 export async function isAlive(user: ProcUser, proc = '/proc'): Promise<boolean> {
-  const now = parseStat((await quiet(readFile(`${proc}/${user.pid}/stat`, 'utf8'))) ?? '');
   // A zombie holds no files and no cwd any more: gone, as far as the mount is concerned.
-  return !!now && now.startTime === user.startTime && now.state !== 'Z';
+  return processStartTime(user.pid, proc) === user.startTime;
 }

@@ -1,10 +1,11 @@
-import type { Ctx } from '../ocf/agent.js';
+import type { SysCtx } from '../ocf/agent.js';
+import { race } from '../ocf/deadline.js';
 import { fail } from '../ocf/exit-codes.js';
 import { mountsBelow, readMounts, type MountEntry } from './mountinfo.js';
 import { commandLine, describeUses, findMountUsers, isAlive, signalUser, type ProcUser, type ScanResult } from './proc-users.js';
 import { signalName } from './signal-names.js';
 
-type Ops = Pick<Ctx<unknown>, 'run' | 'log' | 'deadline'>;
+type Ops = SysCtx<'run' | 'log' | 'deadline'>;
 
 export interface UnmountPolicy {
   /** What to do with processes that keep the mount busy: kill them (true/safe) or not (false). */
@@ -32,15 +33,10 @@ async function tryUmount(ctx: Ops, m: MountEntry, extra: string[], limitMs: numb
   return { gone: false, why: r.stderr.trim().replace(/^umount: /, '') || `umount exit ${r.code}` };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]).finally(() => clearTimeout(timer));
-}
-
 /** A bounded /proc walk: a walk that does not finish in time reports nothing rather than hanging the stop. */
 async function scan(ctx: Ops, m: MountEntry, mode: 'all' | 'safe', limitMs: number): Promise<ScanResult & { timedOut: boolean }> {
   const timedOut = { users: [], unproven: [], timedOut: true };
-  const r = await withTimeout(findMountUsers(m, { mode }).then((x) => ({ ...x, timedOut: false })), Math.max(1, limitMs), timedOut);
+  const r = await race(findMountUsers(m, { mode }).then((x) => ({ ...x, timedOut: false })), Math.max(1, limitMs), timedOut);
   if (r.timedOut) ctx.log.warn(`looking for processes using ${m.mountPoint} did not finish in ${Math.round(limitMs / 100) / 10}s`);
   return r;
 }
@@ -50,7 +46,7 @@ async function who(users: ProcUser[], names: Map<string, string>): Promise<strin
   const out: string[] = [];
   for (const u of users) {
     const key = `${u.pid}/${u.startTime}`;
-    if (!names.has(key)) names.set(key, await withTimeout(commandLine(u.pid, u.comm), 1000, `[${u.comm}]`));
+    if (!names.has(key)) names.set(key, await race(commandLine(u.pid, u.comm), 1000, `[${u.comm}]`));
     out.push(`pid ${u.pid} (${names.get(key)}: ${describeUses(u.uses, 2)})`);
   }
   return out;
@@ -69,8 +65,8 @@ export async function unmountBusy(ctx: Ops, m: MountEntry, p: UnmountPolicy): Pr
   const end = started + ctx.deadline.bound(p.budgetMs);
   const termEnd = started + (end - started) / 2;
   const left = () => Math.max(0, end - Date.now());
-  // A hung umount is SIGTERMed, SIGKILLed and abandoned (~1.5 s): keep room for that and for the report.
-  const umountLimit = () => Math.max(500, left() - 2000);
+  // A hung umount is SIGTERMed, SIGKILLed and abandoned: keep room for that and for the report.
+  const umountLimit = () => ctx.deadline.hangLimit(left());
   const mp = m.mountPoint;
   const names = new Map<string, string>();
 
@@ -109,12 +105,10 @@ export async function unmountBusy(ctx: Ops, m: MountEntry, p: UnmountPolicy): Pr
     if (!found.users.length) ctx.log.info(`no process found using ${mp} (force_unmount=${p.forceUnmount})`);
 
     // Wait up to signal_delay, less when everyone signalled has gone.
-    const waitUntil = Date.now() + Math.min(Math.max(p.signalDelayMs, 100), left());
-    while (Date.now() < waitUntil) {
-      const alive = await Promise.all(signalled.map((u) => isAlive(u)));
-      if (signalled.length && !alive.some(Boolean)) break;
-      await ctx.deadline.sleep(Math.min(100, waitUntil - Date.now()));
-    }
+    await ctx.deadline.poll(async () => signalled.length > 0 && !(await Promise.all(signalled.map((u) => isAlive(u)))).some(Boolean), {
+      intervalMs: 100,
+      limitMs: Math.min(Math.max(p.signalDelayMs, 100), left()),
+    });
     if (left() <= 0) break;
     r = await tryUmount(ctx, m, kill && p.forceFlag ? ['-f'] : [], umountLimit());
     if (r.gone) {

@@ -3,10 +3,19 @@ import { agentPath } from '../ocf/run.js';
 
 /** Finding programs without forking `which`/`command -v`: a lookup is a few stat calls. */
 
+/** access(2) for our real uid: `mode` is constants.R_OK, X_OK… */
+export function canAccess(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function executable(path: string): boolean {
   try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
+    return canAccess(path, constants.X_OK) && statSync(path).isFile();
   } catch {
     return false;
   }

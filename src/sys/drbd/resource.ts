@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Deadline } from '../../ocf/deadline.js';
+import type { SysCtx } from '../../ocf/agent.js';
+import { writeStateFile } from '../../ocf/state-file.js';
 import { fail } from '../../ocf/exit-codes.js';
-import type { Logger } from '../../ocf/log.js';
-import type { RunResult, Runner } from '../../ocf/run.js';
+import type { RunResult } from '../../ocf/run.js';
 import { stateFromEvents2 } from './events2.js';
 import { kernelFiles, loadedModuleVersion, readKernelLog, readProcDrbd, type KernelFiles } from './kernel.js';
 import { stateFromProc84 } from './proc-drbd.js';
@@ -12,13 +12,7 @@ import { unconfigured, type DrbdState } from './state.js';
 import { stateFromStatusJson } from './status-json.js';
 import { isDrbd9, parseVersion, type DrbdVersion } from './version.js';
 
-export interface DrbdCtx {
-  run: Runner;
-  log: Logger;
-  env: NodeJS.ProcessEnv;
-  rsctmp: string;
-  deadline: Deadline;
-}
+export type DrbdCtx = SysCtx<'run' | 'log' | 'env' | 'rsctmp' | 'deadline'>;
 
 /**
  * One DRBD resource and the tools that drive it. drbd-utils 9 picks its
@@ -94,10 +88,7 @@ export class DrbdResource {
 
   private rememberMinors(minors: number[]): void {
     try {
-      mkdirSync(join(this.ctx.rsctmp, 'ocfkit-drbd'), { recursive: true });
-      const tmp = `${this.minorsFile}.${process.pid}`;
-      writeFileSync(tmp, JSON.stringify({ conf: this.conf, minors }));
-      renameSync(tmp, this.minorsFile);
+      writeStateFile(this.minorsFile, JSON.stringify({ conf: this.conf, minors }));
     } catch {
       // no cache: the next read asks drbdadm again
     }

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { fail } from '../../ocf/exit-codes.js';
+import { writeStateFile } from '../../ocf/state-file.js';
 import type { Logger } from '../../ocf/log.js';
 import { agentPath } from '../../ocf/run.js';
-import { readStat } from '../proc-stat.js';
+import { cmdline, processStartTime, readStat } from '../processes.js';
 import { which } from '../which.js';
 
 /**
@@ -27,21 +27,7 @@ interface PidFileContent {
   processes: BackgroundProcess[];
 }
 
-/** Start time of a live process, undefined when there is none (or only a zombie). */
-export function processStartTime(pid: number): string | undefined {
-  const s = readStat(pid);
-  return !s || s.state === 'Z' || s.state === 'X' ? undefined : s.startTime;
-}
-
 const processGroupOf = (pid: number) => readStat(pid)?.pgrp;
-
-function cmdline(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return [];
-  }
-}
 
 /** Is `p` still the process we recorded: same start time, leader of its group, `key` among its arguments? */
 export function isOurs(p: BackgroundProcess, key: string): boolean {
@@ -78,12 +64,7 @@ export function readPidFile(path: string): PidFileContent | undefined {
 }
 
 export function writePidFile(path: string, key: string, processes: BackgroundProcess[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  // An exclusive temporary name: a link planted there is removed, never written through; rename replaces a link.
-  const tmp = `${path}.${process.pid}`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, `${JSON.stringify({ key, processes } satisfies PidFileContent)}\n`, { flag: 'wx', mode: 0o600 });
-  renameSync(tmp, path);
+  writeStateFile(path, `${JSON.stringify({ key, processes } satisfies PidFileContent)}\n`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { race } from '../../ocf/deadline.js';
 import type { Ops } from './ops.js';
 import { alive, cmdline, inOurNamespaces, terminate } from './processes.js';
 
@@ -60,18 +61,8 @@ export async function addressesOf(name: string, limitMs: number): Promise<string
   return (await bounded(lookup(name, { all: true }).then((r) => r.map((a) => a.address)), limitMs)) ?? [];
 }
 
-/** A name lookup, bounded: a resolver that hangs must not hold up start. */
-async function bounded<T>(p: Promise<T>, limitMs: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), limitMs);
-  });
-  try {
-    return await Promise.race([p.catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** A name lookup, bounded: a resolver that hangs must not hold up start; a failed one is no answer. */
+const bounded = <T>(p: Promise<T>, limitMs: number): Promise<T | undefined> => race(p.catch(() => undefined), limitMs, undefined);
 
 /** argv[0] of the notifier's shell: how stop recognizes it behind its pid file. */
 export const NOTIFIER_NAME = 'nfsserver-notify';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Deadline } from '../../ocf/deadline.js';
-import { parseStat as parseProcStat, type ProcStat } from '../proc-stat.js';
+import { race, type Deadline } from '../../ocf/deadline.js';
+import { cmdline, parseStat as parseProcStat, processStartTime, type ProcStat } from '../processes.js';
 import { mountAt } from '../mountinfo.js';
 import { describeUses, findMountUsers, type ProcUser } from '../proc-users.js';
 import { writeFileAtomic } from './files.js';
@@ -20,13 +20,15 @@ export type Proc = Pick<ProcStat, 'pid' | 'comm' | 'ppid' | 'kernelThread' | 'st
 /** /proc/<pid>/stat, the fields process lookups by name need. */
 export function parseStat(text: string): Proc | undefined {
   const s = parseProcStat(text);
-  return s && { pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state };
+  return s && procOf(s);
 }
 
 const withStartTime = (text: string): Proc | undefined => {
   const s = parseProcStat(text);
-  return s && { pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state, startTime: s.startTime };
+  return s && procOf(s, s.startTime);
 };
+
+const procOf = (s: ProcStat, startTime?: string): Proc => ({ pid: s.pid, comm: s.comm, ppid: s.ppid, kernelThread: s.kernelThread, state: s.state, ...(startTime === undefined ? {} : { startTime }) });
 
 const nsLink = (pid: number | 'self', ns: 'pid' | 'net'): string | undefined => {
   try {
@@ -79,11 +81,7 @@ export function findProcesses(names: readonly string[]): Proc[] {
   return out;
 }
 
-/** argv of a process (empty for kernel threads and vanished processes). */
-export function cmdline(pid: number): string[] {
-  const raw = readProc(pid, 'cmdline') ?? '';
-  return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
-}
+export { cmdline };
 
 /** The value following `flag` (or given as --flag=value) in argv. */
 export function argValue(argv: readonly string[], ...flags: string[]): string | undefined {
@@ -96,15 +94,7 @@ export function argValue(argv: readonly string[], ...flags: string[]): string | 
 }
 
 /** The process exists and is not a zombie (dead, waiting for its parent to collect it). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = readProc(pid, 'stat');
-  return stat !== undefined && parseStat(stat)?.state !== 'Z';
-}
+export const alive = (pid: number): boolean => processStartTime(pid) !== undefined;
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -128,11 +118,7 @@ export async function terminate(toEnd: readonly (number | Proc)[], deadline: Dea
   for (const sig of [opts.sig ?? 'SIGTERM', 'SIGKILL'] as const) {
     if (left.length === 0) break;
     for (const p of left) if (sameProcess(p)) signal(p.pid, sig);
-    const stopAt = Date.now() + deadline.bound(grace);
-    while (left.length && Date.now() < stopAt) {
-      await deadline.sleep(Math.min(100, Math.max(1, stopAt - Date.now())));
-      left = left.filter(live);
-    }
+    await deadline.poll(() => (left = left.filter(live)).length === 0, { intervalMs: 100, limitMs: grace });
   }
   return left.map((p) => p.pid);
 }
@@ -144,7 +130,7 @@ export async function terminate(toEnd: readonly (number | Proc)[], deadline: Dea
  * start time) still runs.
  */
 export function recordProcesses(file: string, procs: readonly Proc[]): void {
-  const text = procs.map((p) => `${p.pid} ${p.startTime ?? readStartTime(p.pid) ?? ''}\n`).join('');
+  const text = procs.map((p) => `${p.pid} ${p.startTime ?? processStartTime(p.pid) ?? ''}\n`).join('');
   writeFileAtomic(dirname(file), basename(file), text, { uid: 0, gid: 0, mode: 0o644 });
 }
 
@@ -171,14 +157,9 @@ export function forgetProcesses(file: string): void {
   rmSync(file, { force: true });
 }
 
-const readStartTime = (pid: number): string | undefined => {
-  const stat = readProc(pid, 'stat');
-  return stat ? withStartTime(stat)?.startTime : undefined;
-};
-
 /** Still the same process (pid not reused meanwhile)? */
 export function sameProcess(p: Proc): boolean {
-  return p.startTime === undefined || readStartTime(p.pid) === p.startTime;
+  return p.startTime === undefined || processStartTime(p.pid) === p.startTime;
 }
 
 /**
@@ -189,16 +170,8 @@ export function sameProcess(p: Proc): boolean {
 export async function mountUsers(dir: string, limitMs: number): Promise<ProcUser[]> {
   const target = mountAt(dir);
   if (!target) return [];
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(1, limitMs));
-  });
-  try {
-    const r = await Promise.race([findMountUsers(target, { mode: 'safe' }), late]);
-    return r?.users ?? [];
-  } finally {
-    clearTimeout(timer);
-  }
+  const r = await race(findMountUsers(target, { mode: 'safe' }), Math.max(1, limitMs), undefined);
+  return r?.users ?? [];
 }
 
 /** "rpc.statd[812] (cwd /var/lib/nfs), …" for everything that holds the mount at `dir`. */

@@ -63,6 +63,26 @@ export function rpcCall(o: CallOptions): Promise<Buffer> {
   return o.proto === 'udp' ? callUdp(o) : callTcp(o);
 }
 
+/**
+ * A call's end, once: the first of answer, error and timeout wins; `close`
+ * frees the socket (and any timer of the caller's).
+ */
+function settleOnce(timeoutMs: number, resolve: (res: Buffer) => void, reject: (err: Error) => void, close: () => void): (err: Error | undefined, res?: Buffer) => void {
+  let settled = false;
+  const done = (err: Error | undefined, res?: Buffer) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    close();
+    if (err) reject(err);
+    else resolve(res!);
+  };
+  const timer = setTimeout(() => done(new RpcError(`no answer within ${Math.round(timeoutMs / 100) / 10} s`)), timeoutMs);
+  return done;
+}
+
+const socketError = (e: NodeJS.ErrnoException) => new RpcError(e.code === 'ECONNREFUSED' ? 'connection refused (nothing listens on the port)' : e.message);
+
 function callUdp(o: CallOptions): Promise<Buffer> {
   const xid = newXid();
   const msg = encodeCall(xid, o.prog, o.vers, o.proc, o.args);
@@ -70,23 +90,16 @@ function callUdp(o: CallOptions): Promise<Buffer> {
     const sock = createSocket(isIPv6(o.host) ? 'udp6' : 'udp4');
     let retry: NodeJS.Timeout | undefined;
     let wait = 250;
-    let settled = false;
-    const done = (err: Error | undefined, res?: Buffer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
+    const done = settleOnce(o.timeoutMs, resolve, reject, () => {
       clearTimeout(retry);
       sock.close();
-      if (err) reject(err);
-      else resolve(res!);
-    };
-    const timer = setTimeout(() => done(new RpcError(`no answer within ${Math.round(o.timeoutMs / 100) / 10} s`)), o.timeoutMs);
+    });
     // Retransmit with back-off, as RPC over UDP does: a datagram may be lost.
     const send = () => {
       sock.send(msg, (e) => e && done(new RpcError(e.message)));
       retry = setTimeout(send, (wait = Math.min(wait * 2, 2000)));
     };
-    sock.on('error', (e: NodeJS.ErrnoException) => done(new RpcError(e.code === 'ECONNREFUSED' ? 'connection refused (nothing listens on the port)' : e.message)));
+    sock.on('error', (e: NodeJS.ErrnoException) => done(socketError(e)));
     sock.on('message', (buf) => {
       try {
         const res = decodeReply(buf, xid);
@@ -109,18 +122,9 @@ function callTcp(o: CallOptions): Promise<Buffer> {
     const sock = connect({ host: o.host, port: o.port });
     let pending = Buffer.alloc(0);
     const fragments: Buffer[] = [];
-    let settled = false;
-    const done = (err: Error | undefined, res?: Buffer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(res!);
-    };
-    const timer = setTimeout(() => done(new RpcError(`no answer within ${Math.round(o.timeoutMs / 100) / 10} s`)), o.timeoutMs);
+    const done = settleOnce(o.timeoutMs, resolve, reject, () => sock.destroy());
     sock.on('connect', () => sock.write(Buffer.concat([mark, msg])));
-    sock.on('error', (e: NodeJS.ErrnoException) => done(new RpcError(e.code === 'ECONNREFUSED' ? 'connection refused (nothing listens on the port)' : e.message)));
+    sock.on('error', (e: NodeJS.ErrnoException) => done(socketError(e)));
     sock.on('close', () => done(new RpcError('connection closed without an answer')));
     // Record marking: each fragment has a 4-byte header, high bit set on the last one.
     sock.on('data', (chunk: Buffer) => {

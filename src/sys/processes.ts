@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
 
+/**
+ * The process module: /proc/<pid>/stat read once here, and "is it still the
+ * process we saw" as pid + start time (PIDs get reused). Mount users:
+ * proc-users.ts; processes by name and pid files of nfsserver: nfs/processes.ts.
+ */
+
 /** What agents read from /proc/<pid>/stat (see proc(5)). */
 export interface ProcStat {
   pid: number;
@@ -44,4 +50,25 @@ export function readStat(pid: number | string, proc = '/proc'): ProcStat | undef
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Start time of a live process (zombies and dying ones are gone for us),
+ * undefined when there is none. With the pid it names one process for good:
+ * "is it still alive" is `processStartTime(pid) === recordedStartTime`.
+ */
+export function processStartTime(pid: number, proc = '/proc'): string | undefined {
+  const s = readStat(pid, proc);
+  return !s || s.state === 'Z' || s.state === 'X' ? undefined : s.startTime;
+}
+
+/** argv of a process (empty for kernel threads and vanished processes). */
+export function cmdline(pid: number): string[] {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return []; // gone meanwhile, or not ours to read
+  }
+  return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
 }
