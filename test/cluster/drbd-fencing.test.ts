@@ -5,12 +5,10 @@
 // disk UpToDate, removes it, and Pacemaker then promotes node1 as preferred. DRBD is the stand-in
 // (test/cluster/lib/drbd-standin.ts); the offline proofs (peer unknown, a constraint forbidding the
 // Primary, the 8.4 id) are in test/integration/drbd-fencing.test.ts.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drbdCloneXml, drbdStandinCalls, installDrbdStandinProvider } from './lib/drbd-standin.js';
-import { buildOcfkit, sleep, TestCluster, unavailable, waitFor } from './lib/index.js';
+import { drbdCloneXml, drbdStandinCalls, startDrbdStandinCluster, type DrbdStandinCluster } from './lib/drbd-standin.js';
+import { sleep, TestCluster, unavailable, waitFor } from './lib/index.js';
 
 const skip = unavailable();
 if (skip) console.warn(`[tier1] SKIPPED: ${skip}`);
@@ -38,21 +36,16 @@ ${drbdCloneXml(standinDir, { wfc_timeout: '1', unfence_if_all_uptodate: 'false' 
 </configuration>`;
 
 describe.skipIf(skip)('drbd: the crm-fence-peer constraint on a running cluster', () => {
+  let bed: DrbdStandinCluster | undefined;
   let cluster: TestCluster;
   let standinDir: string;
 
   beforeAll(async () => {
-    await buildOcfkit();
-    standinDir = mkdtempSync(join(tmpdir(), 'drbd-fencing-'));
-    chmodSync(standinDir, 0o755);
-    cluster = await TestCluster.create({ nodes: 2, prepareOcf: (ocf) => installDrbdStandinProvider(ocf, standinDir) });
-    await cluster.loadCib(cibXml(standinDir));
+    bed = await startDrbdStandinCluster('drbd-fencing-', cibXml);
+    ({ cluster, standinDir } = bed);
   }, 240_000);
 
-  afterAll(async () => {
-    await cluster?.teardown();
-    if (standinDir) rmSync(standinDir, { recursive: true, force: true });
-  });
+  afterAll(() => bed?.teardown());
 
   const promotedOn = async () => (await cluster.status()).resources.filter((r) => r.id === 'drbd_r0' && r.role === 'Promoted').flatMap((r) => r.nodes);
   const constraintPresent = async () => (await cluster.exec('cibadmin', ['--query', '--xpath', `//rsc_location[@id='${CONSTRAINT}']`], { allowFail: true })).code === 0;

@@ -4,12 +4,12 @@
 // DRBD module), reached through a test-only provider `ocfkit-standin` whose `drbd` is a wrapper that
 // puts the stand-in first in PATH and then runs the built agents executable, so Pacemaker's controller
 // reads the agent's real meta-data and execd runs the real agent.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drbdCloneXml, drbdStandinCalls, installDrbdStandinProvider } from './lib/drbd-standin.js';
-import { buildOcfkit, TestCluster, unavailable, waitFor } from './lib/index.js';
+import { drbdCloneXml, drbdStandinCalls, startDrbdStandinCluster, type DrbdStandinCluster } from './lib/drbd-standin.js';
+import { TestCluster, unavailable, waitFor } from './lib/index.js';
 
 const skip = unavailable();
 if (skip) console.warn(`[tier1] SKIPPED: ${skip}`);
@@ -56,21 +56,16 @@ function lastOps(cib: string): OpRecord[] {
 }
 
 describe.skipIf(skip)('drbd: a reloadable parameter changes on a running cluster without a restart (reload-agent)', () => {
+  let bed: DrbdStandinCluster | undefined;
   let cluster: TestCluster;
   let standinDir: string;
 
   beforeAll(async () => {
-    await buildOcfkit();
-    standinDir = mkdtempSync(join(tmpdir(), 'drbd-reload-'));
-    chmodSync(standinDir, 0o755);
-    cluster = await TestCluster.create({ nodes: 2, prepareOcf: (ocf) => installDrbdStandinProvider(ocf, standinDir) });
-    await cluster.loadCib(cibXml(standinDir));
+    bed = await startDrbdStandinCluster('drbd-reload-', cibXml);
+    ({ cluster, standinDir } = bed);
   }, 240_000);
 
-  afterAll(async () => {
-    await cluster?.teardown();
-    if (standinDir) rmSync(standinDir, { recursive: true, force: true });
-  });
+  afterAll(() => bed?.teardown());
 
   const query = async () => (await cluster.exec('cibadmin', ['--query'], { timeoutMs: 15_000 })).stdout;
   const calls = (node: string) => drbdStandinCalls(standinDir, node);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENTS_EXE } from '../helpers/agent.js';
-import { drbdBed, type DrbdBed } from '../standins/drbd/bed.js';
+import { drbdBed, type DrbdBed, endBed } from '../standins/drbd/bed.js';
 
 /**
  * DRBD's own fencing (issue #13.2): the constraint DRBD's crm-fence-peer
@@ -21,12 +21,7 @@ beforeAll(() => {
   if (!existsSync(AGENTS_EXE)) throw new Error(`${AGENTS_EXE} is not built: npm run build`);
 });
 
-afterEach(() => {
-  if (!bed) return;
-  const unrecorded = bed.unrecorded();
-  bed.cleanup();
-  expect(unrecorded, 'commands the stand-in has no recorded answer for').toEqual([]);
-});
+afterEach(() => endBed(bed));
 
 const CONSTRAINT_ID = 'drbd-fence-by-handler-r0-ms_r0';
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENTS_EXE } from '../helpers/agent.js';
-import { drbdBed, STANDIN, type DrbdBed } from '../standins/drbd/bed.js';
+import { drbdBed, STANDIN, type DrbdBed, endBed } from '../standins/drbd/bed.js';
 
 /**
  * Promotion scores on Pacemaker 2.0.x (issue #16.5): its crm_attribute has
@@ -24,12 +24,7 @@ beforeAll(() => {
   if (!existsSync(AGENTS_EXE)) throw new Error(`${AGENTS_EXE} is not built: npm run build`);
 });
 
-afterEach(() => {
-  if (!bed) return;
-  const unrecorded = bed.unrecorded();
-  bed.cleanup();
-  expect(unrecorded, 'commands the stand-in has no recorded answer for').toEqual([]);
-});
+afterEach(() => endBed(bed));
 
 /** The bed's CIB turned into a Pacemaker 2.0 one: schema pacemaker-3.0, feature set 3.0.14, a <master> resource. */
 function pacemaker20Cib(b: DrbdBed): void {

@@ -3,7 +3,7 @@ import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENTS_EXE } from '../helpers/agent.js';
-import { drbdBed, type DrbdBed } from '../standins/drbd/bed.js';
+import { drbdBed, type DrbdBed, endBed } from '../standins/drbd/bed.js';
 
 /**
  * The BUILT drbd agent, run as Pacemaker runs it, against a STAND-IN for
@@ -22,12 +22,7 @@ beforeAll(() => {
   if (!existsSync(AGENTS_EXE)) throw new Error(`${AGENTS_EXE} is not built: node scripts/build.mjs agents`);
 });
 
-afterEach(() => {
-  if (!bed) return;
-  const unrecorded = bed.unrecorded();
-  bed.cleanup();
-  expect(unrecorded, 'commands the stand-in has no recorded answer for').toEqual([]);
-});
+afterEach(() => endBed(bed));
 
 /** Started (Secondary, connected, UpToDate) on a fresh 8.4 bed. */
 function started(scenario = 'drbd84'): DrbdBed {

@@ -1,7 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STANDIN, STANDIN_BIN } from '../../standins/drbd/bed.js';
-import { ROOT } from './ocfkit.js';
+import { TestCluster } from './cluster.js';
+import { buildOcfkit, ROOT } from './ocfkit.js';
 
 /**
  * ocf:ocfkit:drbd on the tier-1 cluster, with the DRBD stand-in (test/standins/drbd: this kernel has
@@ -58,4 +60,31 @@ ${nv}
 export function drbdStandinCalls(standinDir: string, node: string): string[] {
   const f = join(standinDir, node, 'calls.log');
   return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+/** A two-node cluster whose nodes run the stand-in provider, with `cibXml(standinDir)` loaded. */
+export interface DrbdStandinCluster {
+  cluster: TestCluster;
+  standinDir: string;
+  /** Tears the cluster down and removes the stand-in state. Idempotent. */
+  teardown(): Promise<void>;
+}
+
+export async function startDrbdStandinCluster(prefix: string, cibXml: (standinDir: string) => string): Promise<DrbdStandinCluster> {
+  await buildOcfkit();
+  const standinDir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(standinDir, 0o755);
+  let cluster: TestCluster | undefined;
+  const teardown = async () => {
+    await cluster?.teardown();
+    rmSync(standinDir, { recursive: true, force: true });
+  };
+  try {
+    cluster = await TestCluster.create({ nodes: 2, prepareOcf: (ocf) => installDrbdStandinProvider(ocf, standinDir) });
+    await cluster.loadCib(cibXml(standinDir));
+    return { cluster, standinDir, teardown };
+  } catch (e) {
+    await teardown();
+    throw e;
+  }
 }

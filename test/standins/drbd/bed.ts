@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { runAgent, type AgentRun, type RunAgentOptions } from '../../helpers/agent.js';
 import { sh } from '../../helpers/system.js';
 
@@ -108,4 +109,12 @@ export function drbdBed(scenario: string): DrbdBed {
     state: () => (existsSync(join(dir, 'state.json')) ? (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { state: string }).state : '(initial)'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** afterEach of a test file using drbdBed: clean up, then fail on commands the stand-in had no recorded answer for. */
+export function endBed(bed: DrbdBed | undefined): void {
+  if (!bed) return;
+  const unrecorded = bed.unrecorded();
+  bed.cleanup();
+  expect(unrecorded, 'commands the stand-in has no recorded answer for').toEqual([]);
 }
