@@ -62,12 +62,18 @@ describe.skipIf(skip).each(PROVIDERS)('tier 1 proofs with ocf:%s:{Filesystem,IPa
     for (const o of cluster.nodes.filter((x) => x !== n)) expect((await o.addresses()).map((a) => a.local)).not.toContain(FLOATING_IP);
   };
 
-  /** Waits for a gratuitous ARP for the floating IP from `n`'s MAC, sent at or after `since`. */
-  const waitGratuitousArp = async (cap: ArpCapture, n: ClusterNode, since: number) => {
+  /**
+   * Waits for a gratuitous ARP for the floating IP from `n`'s MAC, sent at or after `since`; any
+   * other MAC announcing it at or after `othersSilentFrom` fails the test. A killed node's
+   * namespace dies asynchronously, so its last announcements may trail the kill by milliseconds:
+   * for a power-off, others must be silent from the moment its NIC is down and its processes gone.
+   */
+  const waitGratuitousArp = async (cap: ArpCapture, n: ClusterNode, since: number, othersSilentFrom = since) => {
     const mac = await n.mac();
     return waitFor(`a gratuitous ARP for ${FLOATING_IP} from ${n.name} (${mac})`, 15_000, () => {
       const seen = cap.packets().filter((p) => isGratuitous(p, FLOATING_IP) && p.time >= since - 5);
-      if (seen.some((p) => p.srcMac !== mac || (p.isAt !== undefined && p.isAt !== mac))) throw new Error(`announced by another MAC: ${JSON.stringify(seen)}`);
+      const foreign = seen.filter((p) => p.time >= othersSilentFrom - 5 && (p.srcMac !== mac || (p.isAt !== undefined && p.isAt !== mac)));
+      if (foreign.length > 0) throw new Error(`announced by another MAC: ${JSON.stringify(foreign)} (all since ${since}: ${JSON.stringify(seen)})`);
       return seen.find((p) => p.srcMac === mac);
     });
   };
@@ -113,12 +119,13 @@ describe.skipIf(skip).each(PROVIDERS)('tier 1 proofs with ocf:%s:{Filesystem,IPa
     const survivor = other(active);
     const cap = await cluster.captureArp();
     const killed = await cluster.powerOff(active);
+    const gone = Date.now(); // its NIC is down and its PID namespace dead: it can send nothing more
     await cluster.waitStarted(GROUP, survivor);
     cluster.record(`failover (${provider}: kill → fs+vip started on the survivor)`, Date.now() - killed);
     assertMountedOnlyOn(survivor);
     expect(readFileSync(onDisk(survivor, PROOF), 'utf8')).toBe(token);
     await assertIpOnlyOn(survivor);
-    const garp = await waitGratuitousArp(cap, survivor, killed);
+    const garp = await waitGratuitousArp(cap, survivor, killed, gone);
     cluster.record(`failover (${provider}: kill → first gratuitous ARP from the survivor)`, garp.time - killed);
     await assertClientResolves(survivor);
     await cap.stop();

@@ -28,7 +28,7 @@ import { serverLock, type NfsClient } from './lib/client.js';
 import { waitForQuietMachine } from './lib/foreign-qemu.js';
 import { startCpuHog, type CpuHog } from './lib/cpu-hog.js';
 import {
-  clockOffset, clusterState, diagnostics, DRBD_RES, drbdRole, fenceHistory, handlerConstraints, operations, pacemakerResults, rejoin, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
+  clockOffset, clusterState, diagnostics, DRBD_RES, EXPORT, MOUNTPOINT, VIP, drbdRole, fenceHistory, handlerConstraints, operations, pacemakerResults, rejoin, schedulerDecisions, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
 } from './lib/ha-nfs.js';
 import { checkLogSequence, checkOrder, lastOp, maxCallId, where, type OpRecord, type Step } from './lib/history.js';
 import { N1_FENCE_DELAY, startHaNfsBed, TOKEN_MS } from './lib/stack.js';
@@ -396,7 +396,12 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const s = await clusterState(serving);
     expect(stackOn(s, active)).toBe(true);
     const after = await operations(serving);
-    expect(Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId]))).toEqual(starts);
+    // On a mismatch the message says what ran and why (the scheduler's own words), since only the
+    // failure summary is sure to reach a CI log.
+    const ran = after.filter((o) => o.node === active && o.interval === 0 && o.callId > maxCallId(before, active)).map((o) => `${o.rsc} ${o.op} #${o.callId} rc=${o.rc}`);
+    const restarted = JSON.stringify(Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId]))) !== JSON.stringify(starts);
+    const why = restarted ? await schedulerDecisions(serving).catch((e: Error) => [e.message]) : [];
+    expect(Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId])), `restarted on ${active}; ops since: ${ran.join(', ')}; scheduler: ${why.join(' | ')}`).toEqual(starts);
     for (const st of STOP) expect(lastOp(after, active, st.rsc, st.op)?.callId ?? -1, `${st.op} ${st.rsc} on ${active}`).toBeLessThan(starts.fs ?? 0);
     await verify(active);
     if (o.record) await record({ scenario: name, event: `${back.name} boots, rejoins`, from: active, to: active }, ev, { takeover: false });
@@ -502,5 +507,45 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
   scenario('7. the fenced node comes back: resync, the handler constraint lifted, nothing lost', async () => {
     await returnNode('7 fenced node returns');
   }, 15 * MIN);
+
+  /**
+   * An admin changes parameters on the running cluster (crm_resource --set-parameter, what pcs and
+   * crmsh run): a second export in nfsserver's `exports`, and drbd's wfc_timeout. Both are
+   * reloadable (OCF 1.1 reload-agent): Pacemaker reloads them in place, nothing stops or restarts,
+   * the kernel serves the new export, and the client keeps writing through it all.
+   */
+  scenario('8. live reconfiguration: a new export and a drbd parameter, reloaded in place (reload-agent), no restart', async () => {
+    const name = '8 live reconfiguration';
+    guard();
+    const g = guest(active);
+    const before = await operations(g);
+    const exportsNow = (await g.run(['crm_resource', '--resource', 'nfs', '--get-parameter', 'exports'], { timeoutMs: 2 * MIN })).trim();
+    expect(exportsNow).toContain(EXPORT);
+    const second = `${MOUNTPOINT}/export2`;
+    await g.run(['mkdir', '-p', second]);
+    await g.writeFile(`${second}/hello`, 'reloaded\n');
+    const ev = await eventNow();
+    await g.run(['crm_resource', '--resource', 'nfs', '--set-parameter', 'exports', '--parameter-value', `${exportsNow}; ${second} 10.99.0.0/24(ro,sync,no_subtree_check,fsid=2)`], { timeoutMs: 2 * MIN });
+    await g.run(['crm_resource', '--resource', 'drbd', '--set-parameter', 'wfc_timeout', '--parameter-value', '25'], { timeoutMs: 2 * MIN });
+    await settle(g, 180);
+    const after = await operations(g);
+    const ran = after.filter((o) => o.interval === 0 && o.callId > maxCallId(before, o.node));
+    log(`e2e: after the parameter changes: ${ran.map((o) => `${o.node}: ${o.op} ${o.rsc} rc=${o.rc}`).join(', ')}`);
+    expect(ran.filter((o) => o.op !== 'reload-agent').map((o) => `${o.node}: ${o.op} ${o.rsc}`), 'only reloads ran').toEqual([]);
+    expect(ran.filter((o) => o.rc === 0).map((o) => `${o.node}: ${o.rsc}`).sort()).toEqual([`${active}: drbd`, `${active}: nfs`, `${other(active)}: drbd`].sort());
+    expect(stackOn(await clusterState(g), active)).toBe(true);
+    // The kernel serves the new export (read-only, fsid 2), and the client mounts it through the floating IP.
+    expect(await g.run(['exportfs', '-v'])).toMatch(new RegExp(`^${second}\\s+10\\.99\\.0\\.0/24\\([^)]*\\bro\\b[^)]*\\bfsid=2\\b`, 'm'));
+    const mnt = '/mnt/export2';
+    await client.g.run(['mkdir', '-p', mnt]);
+    await client.g.run(['mount', '-t', 'nfs', '-o', 'vers=3,proto=tcp,ro,nolock,timeo=50', `${VIP}:${second}`, mnt], { timeoutMs: 3 * MIN });
+    try {
+      expect((await client.g.readFile(`${mnt}/hello`)).toString()).toBe('reloaded\n');
+    } finally {
+      await client.g.run(['umount', mnt], { timeoutMs: 3 * MIN });
+    }
+    await verify(active);
+    await record({ scenario: name, event: 'crm_resource --set-parameter (exports, wfc_timeout)', from: active, to: active }, ev, { takeover: false });
+  }, 10 * MIN);
 });
 

@@ -71,15 +71,25 @@ export async function addVipName(g: Guest): Promise<void> {
   if (!hosts.split('\n').some((l) => l.split(/\s+/)[1] === VIP_NAME)) await g.writeFile('/etc/hosts', `${hosts.replace(/\n?$/, '\n')}${VIP} ${VIP_NAME}\n`);
 }
 
-/** Unpacks the tree `ocf-gen install --prefix <staging>/usr/lib/ocf` made on the host into /usr/lib/ocf. */
-export async function installAgents(g: Guest, tarOnShare: string, sha256: string): Promise<void> {
-  await g.run(['tar', '-C', '/usr/lib/ocf', '-xf', tarOnShare], { timeoutMs: 300_000 });
+/**
+ * Installs the package as an admin does on every node (`dpkg -i`), then checks that what
+ * Pacemaker will run is the build under test: the executable's sha256, every
+ * resource.d/ocfkit link, dpkg's own record, and the packaged ocf-gen.
+ */
+export async function installPackage(g: Guest, debOnShare: string, sha256: string): Promise<void> {
+  await g.run(['dpkg', '-i', debOnShare], { timeoutMs: 600_000 });
+  const status = await g.run(['dpkg-query', '-W', '-f', '${Status} ${Version}', 'ocfkit']);
+  if (!/^install ok installed \S+$/.test(status.trim())) throw new Error(`${g.name}: dpkg-query ocfkit: ${status}`);
   const sum = (await g.run(['sha256sum', '/usr/lib/ocf/lib/ocfkit/ocfkit-agents'], { timeoutMs: 180_000 })).split(' ')[0];
   if (sum !== sha256) throw new Error(`${g.name}: installed agents ${sum} are not the build under test ${sha256}`);
   for (const a of ['drbd', 'Filesystem', 'nfsserver', 'IPaddr2']) {
     const link = (await g.run(['readlink', `/usr/lib/ocf/resource.d/ocfkit/${a}`])).trim();
     if (link !== '../../lib/ocfkit/ocfkit-agents') throw new Error(`${g.name}: ocf:ocfkit:${a} links to ${link}`);
   }
+  // dpkg's file list owns them (so an upgrade or removal takes them along).
+  const owned = await g.run(['dpkg', '-S', '/usr/lib/ocf/resource.d/ocfkit/drbd']);
+  if (!owned.startsWith('ocfkit: ')) throw new Error(`${g.name}: dpkg -S resource.d/ocfkit/drbd: ${owned}`);
+  await g.run(['ocf-gen', '--version'], { timeoutMs: 180_000 });
 }
 
 const text = async (g: Guest, argv: string[], timeoutMs = 60_000) => (await g.run(argv, { timeoutMs })).trim();
@@ -204,8 +214,19 @@ export async function diagnostics(g: Guest): Promise<string> {
   await add('crm_mon -1 -rfA', ['crm_mon', '-1', '-r', '-f', '-A']);
   await add('/proc/drbd', ['cat', '/proc/drbd']);
   await add('operations and agent errors in pacemaker.log (tail)', ['sh', '-c', 'grep -E "ocf-exit-reason|error output|Result of|Timed Out|timed out" /var/log/pacemaker/pacemaker.log | tail -n 80']);
+  await add('scheduler decisions (tail)', ['sh', '-c', `grep -E '${DECISIONS}' /var/log/pacemaker/pacemaker.log | tail -n 60`]);
   await add('dmesg (tail)', ['sh', '-c', 'dmesg | tail -n 40']);
   return parts.join('\n');
+}
+
+/** The scheduler's planned actions and their reasons, and the warnings around them. */
+const DECISIONS = 'pacemaker-schedulerd.*(Actions: |Recover|Restart|Move |Demote|Promote|due to|warning|error)|pacemaker-controld.*(warning|error)';
+
+/** The scheduler's last decisions on this node (the DC's log holds them), newest last. */
+export async function schedulerDecisions(g: Guest, lines = 25): Promise<string[]> {
+  const r = await g.exec(['grep', '-E', '-h', DECISIONS, '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
+  if (r.code > 1) throw new Error(`${g.name}: grep pacemaker.log → ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.trimEnd().split('\n').slice(-lines).map((l) => l.replace(/^.*?(pacemaker-\w+)\s*\[\d+\]\s*/, '$1 '));
 }
 
 /** Pacemaker's log lines for completed operations on this node, in order (see resultLines). */

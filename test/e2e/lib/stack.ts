@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startCluster } from '../../qemu/lib/cluster.js';
 import { fenceIpmilanParams, startGuests, type Bed, type BmcCredentials, type Guest } from '../../qemu/lib/index.js';
 import { installLockProbe, NfsClient } from './client.js';
-import { addVipName, initDrbd, installAgents, VIP } from './ha-nfs.js';
+import { addVipName, initDrbd, installPackage, VIP } from './ha-nfs.js';
 import { buildAll, stage, type Staged } from './host-prep.js';
 
 /**
@@ -65,7 +65,7 @@ export async function startHaNfsBed(log: (l: string) => void): Promise<HaNfsBed>
   buildAll();
   const work = mkdtempSync(join(tmpdir(), 'ocfkit-e2e-'));
   const staged = stage(work, cibSettings(creds));
-  log(`e2e: ocf-gen install:\n${staged.installLog.trim()}\ne2e: ocf-gen ${staged.cibArgs.join(' ').replaceAll(creds.password, '<password>')}`);
+  log(`e2e: npm run package:\n${staged.packageLog.trim()}\ne2e: ocf-gen ${staged.cibArgs.join(' ').replaceAll(creds.password, '<password>')}`);
   timings.hostPrep = Date.now() - t;
 
   t = Date.now();
@@ -77,7 +77,7 @@ export async function startHaNfsBed(log: (l: string) => void): Promise<HaNfsBed>
     ],
     agents: false,
     bmc: creds,
-    files: { 'ocfkit-ocf.tar': staged.agentsTar, 'cib.xml': staged.cibXml },
+    files: { 'ocfkit.deb': staged.deb, 'cib.xml': staged.cibXml },
     log,
   });
   timings.boot = Date.now() - t;
@@ -88,7 +88,7 @@ export async function startHaNfsBed(log: (l: string) => void): Promise<HaNfsBed>
     t = Date.now();
     await Promise.all(
       [n1, n2].map(async (g) => {
-        await installAgents(g, '/opt/ocfkit/files/ocfkit-ocf.tar', staged.agentsSha256);
+        await installPackage(g, '/opt/ocfkit/files/ocfkit.deb', staged.agentsSha256);
         await addVipName(g);
         await installLockProbe(g);
       }),
