@@ -526,6 +526,9 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await g.writeFile(`${second}/hello`, 'reloaded\n');
     const ev = await eventNow();
     await g.run(['crm_resource', '--resource', 'nfs', '--set-parameter', 'exports', '--parameter-value', `${exportsNow}; ${second} 10.99.0.0/24(ro,sync,no_subtree_check,fsid=2)`], { timeoutMs: 2 * MIN });
+    // One change at a time, as an admin would: Pacemaker counts a reloaded promotable instance as
+    // Unpromoted until its next Promoted monitor (docs/readme/drbd.md), so no other transition should start meanwhile.
+    await settle(g, 180);
     await g.run(['crm_resource', '--resource', 'drbd', '--set-parameter', 'wfc_timeout', '--parameter-value', '25'], { timeoutMs: 2 * MIN });
     await settle(g, 180);
     const after = await operations(g);
