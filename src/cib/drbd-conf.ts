@@ -76,8 +76,12 @@ export function renderDrbdConf(sets: string[], version: DrbdVersion): string {
     ...(nine ? ['    fencing resource-and-stonith;'] : []),
     '  }',
     '  handlers {',
-    '    fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";',
-    nine ? '    unfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh";' : '    after-resync-target "/usr/lib/drbd/crm-unfence-peer.9.sh";',
+    // drbd-utils ships a pair per generation. The .9.sh scripts query `drbdsetup events2`, which
+    // an 8.4 module lacks, from inside the handler; the 8.4 pair reads /proc/drbd (what the
+    // end-to-end bed runs on a real 8.4 module: docs/readme/e2e.md).
+    ...(nine
+      ? ['    fence-peer "/usr/lib/drbd/crm-fence-peer.9.sh";', '    unfence-peer "/usr/lib/drbd/crm-unfence-peer.9.sh";']
+      : ['    fence-peer "/usr/lib/drbd/crm-fence-peer.sh";', '    after-resync-target "/usr/lib/drbd/crm-unfence-peer.sh";']),
     '  }',
     `  on ${v.node1} {`,
     `    address ${addr(v.address1!)};`,

@@ -194,7 +194,9 @@ describe('ocf-gen drbd-conf', () => {
     const d = run('/usr/lib/drbd/drbdadm-84', ['-c', f, 'dump', 'r0']);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout).toMatch(/disk \{\s*fencing\s+resource-and-stonith;\s*\}/);
-    expect(d.stdout).toMatch(/after-resync-target\s+\/usr\/lib\/drbd\/crm-unfence-peer\.9\.sh;/);
+    // The 8.4 pair (crm-fence-peer.sh): the .9.sh scripts ask drbdsetup events2, which 8.4 has not.
+    expect(d.stdout).toMatch(/fence-peer\s+\/usr\/lib\/drbd\/crm-fence-peer\.sh;/);
+    expect(d.stdout).toMatch(/after-resync-target\s+\/usr\/lib\/drbd\/crm-unfence-peer\.sh;/);
     const nine = tmp.file('r0-9.res');
     write(nine, ocfGen(['drbd-conf', '--set', `node1=${host}`]).stdout);
     expect(run('/usr/lib/drbd/drbdadm-84', ['-c', nine, 'dump', 'r0']).stderr).toMatch(/Parse error: [^]*but got 'fencing'/);

@@ -1,5 +1,7 @@
 import { onlineNodes, ringAddr } from '../../qemu/lib/cluster.js';
 import { until, type Guest } from '../../qemu/lib/index.js';
+import { host } from '../../qemu/lib/sys.js';
+import { OCF_GEN } from './host-prep.js';
 import { parseCrmMon, parseStatus, resultLines, where, type ClusterState, type OpRecord, type ResultLine } from './history.js';
 
 /**
@@ -16,52 +18,28 @@ export const DRBD_RES = 'r0';
 export const GROUP = ['fs', 'nfs', 'ip'] as const;
 
 /**
- * drbd-utils' Pacemaker fencing handlers for the DRBD 8.4 kernel module the guests run. The
- * ".9.sh" scripts are written for DRBD 9: with an 8.4 kernel they read the resource's state with
- * `drbdsetup events2`, which the 8.4 module does not have (see docs/readme/e2e.md, measured).
- */
-const HANDLERS = process.env.OCFKIT_E2E_DRBD_HANDLERS === '9' ? '.9' : ''; // '9': measure the DRBD 9 scripts instead
-export const DRBD_FENCE_PEER = `/usr/lib/drbd/crm-fence-peer${HANDLERS}.sh`;
-export const DRBD_UNFENCE_PEER = `/usr/lib/drbd/crm-unfence-peer${HANDLERS}.sh`;
-
-/**
- * The bed's DRBD resource, 8.4 syntax (drbd-utils 9 drives the 8.4 module with it), over the
- * servers' replication link (eth1), with DRBD's own fencing as LINBIT documents it for Pacemaker:
- * `fencing resource-and-stonith` (in the `disk` section in 8.4): when a Primary loses its peer it
- * freezes I/O and runs the fence-peer handler, which places a `drbd-fence-by-handler-*` location
- * constraint (no promotion anywhere but here) once the peer is fenced; the after-resync-target
- * handler lifts it when the peer is UpToDate again.
- * `ping-timeout 50` (5 s instead of 0.5 s): TCG speed only (an emulated guest on a busy host
- * misses a PingAck by seconds — measured: 2 s was missed at load average ~8 — and drops a healthy
- * connection); a cut link is still detected within seconds.
+ * The bed's DRBD resource file: what `ocf-gen drbd-conf --drbd-version 8.4` writes for these
+ * nodes (DRBD's own fencing as LINBIT documents it for Pacemaker: `fencing resource-and-stonith`
+ * in `disk {}`, drbd-utils' 8.4 handlers crm-fence-peer.sh / crm-unfence-peer.sh; protocol C;
+ * internal meta data), over the servers' replication link (eth1), plus three lines for the bed:
+ * - `ping-timeout 50` (5 s instead of 0.5 s): TCG speed only (an emulated guest on a busy host
+ *   misses a PingAck by seconds — measured: 2 s was missed at load average ~8 — and drops a
+ *   healthy connection); a cut link is still detected within seconds.
+ * - `resync-rate 100M; c-plan-ahead 0;`: a fixed, fast resync of the small test disks.
+ * OCFKIT_E2E_DRBD_HANDLERS=9 swaps in the .9.sh handlers, to measure them (docs/readme/e2e.md).
  */
 export function drbdResource(n1: Guest, n2: Guest, disk: string): string {
   const addr = (g: Guest) => g.replIp ?? g.ip;
-  return `resource ${DRBD_RES} {
-  protocol C;
-  device /dev/drbd0;
-  disk ${disk};
-  meta-disk internal;
-  disk {
-    fencing resource-and-stonith;
-    resync-rate 100M;
-    c-plan-ahead 0;
-  }
-  net {
-    ping-timeout 50;
-  }
-  handlers {
-    fence-peer "${DRBD_FENCE_PEER}";
-    after-resync-target "${DRBD_UNFENCE_PEER}";
-  }
-  on ${n1.name} {
-    address ${addr(n1)}:7789;
-  }
-  on ${n2.name} {
-    address ${addr(n2)}:7789;
-  }
-}
-`;
+  const sets = { drbd_resource: DRBD_RES, node1: n1.name, node2: n2.name, address1: addr(n1), address2: addr(n2), disk, device: '/dev/drbd0' };
+  const generated = host(OCF_GEN, ['drbd-conf', '--drbd-version', '8.4', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])], { timeoutMs: 120_000 }).stdout;
+  const insert = (text: string, after: string, lines: string) => {
+    if (!text.includes(after)) throw new Error(`ocf-gen drbd-conf output lacks ${JSON.stringify(after)}:\n${text}`);
+    return text.replace(after, `${after}${lines}`);
+  };
+  let conf = insert(generated, '    fencing resource-and-stonith;\n', '    resync-rate 100M;\n    c-plan-ahead 0;\n');
+  conf = insert(conf, '  net {\n', '    ping-timeout 50;\n');
+  if (process.env.OCFKIT_E2E_DRBD_HANDLERS === '9') conf = conf.replace(/crm-(un)?fence-peer\.sh/g, 'crm-$1fence-peer.9.sh');
+  return conf;
 }
 const DRBD_GLOBAL = 'global {\n  usage-count no;\n}\ncommon {\n}\n';
 
