@@ -14,6 +14,7 @@ import { benchCib } from './lib/cib.mjs';
 import { benchExecutable } from './lib/exe.mjs';
 import { benchAgent } from './lib/measure.mjs';
 import { render } from './lib/output.mjs';
+import { copyAsInstalled } from './lib/page-cache.mjs';
 import { buildMeasureOne, PYTHON, Runner } from './lib/runner.mjs';
 import { log, sh, which } from './lib/sys.mjs';
 
@@ -221,12 +222,14 @@ try {
   log(`installing the agents into ${prefix}`);
   sh(join(ROOT, 'bin', 'ocf-gen'), ['install', '--prefix', prefix]);
   const installedExe = join(prefix, 'lib', 'ocfkit', 'ocfkit-agents');
-  // The Node SEA side: the agents' names linked to it, as resource.d links are.
+  // The Node SEA side: the agents' names linked to it, as resource.d links are; a copy written as
+  // ocf-gen install writes the agents' executable, so both sides' page cache is in the same state.
   const seaDir = join(tmp, 'sea');
   mkdirSync(seaDir);
+  const seaCopy = withSea ? copyAsInstalled(SEA_EXE, join(seaDir, 'ocfkit-agents-node-sea')) : undefined;
   const seaLink = (name) => {
     const link = join(seaDir, name);
-    if (!existsSync(link)) symlinkSync(SEA_EXE, link);
+    if (!existsSync(link)) symlinkSync(seaCopy, link);
     return link;
   };
 

@@ -81,6 +81,10 @@ const BUN_COMPILE_FLAGS = [
   '--compile',
   '--minify',
   '--bytecode', // the start-up win: 25 -> 13 ms for meta-data (docs/readme/bench.md)
+  // JIT tier-up thresholds x1000: an agent's code stays in the interpreter for its short life, so
+  // the JIT compilers' code is never paged in: -3 MiB peak RSS on start/stop, no slower
+  // (docs/readme/bench.md, "Peak RSS: where it goes").
+  '--compile-jit-policy=1000',
   // Else a Bun executable reads .env, bunfig.toml (preload scripts!)… from the agent's working directory.
   '--no-compile-autoload-dotenv',
   '--no-compile-autoload-bunfig',

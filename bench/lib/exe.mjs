@@ -4,6 +4,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { summary } from './stats.mjs';
+import { copyAsInstalled } from './page-cache.mjs';
 import { sh } from './sys.mjs';
 
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', OCF_ROOT: '/usr/lib/ocf' };
@@ -40,8 +41,8 @@ function emptyBunExecutable(bun, flags, dir) {
   const src = join(dir, 'empty.js');
   const out = join(dir, 'empty-bun');
   writeFileSync(src, '');
-  sh(bun, ['build', ...flags, src, '--outfile', out], { cwd: dir, env: { HOME: dir } });
-  return out;
+  sh(bun, ['build', ...flags, src, '--outfile', `${out}.built`], { cwd: dir, env: { HOME: dir } });
+  return copyAsInstalled(`${out}.built`, out);
 }
 
 /**

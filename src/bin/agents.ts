@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { AGENT_LOADERS } from '../../agents/loaders.js';
 import { multiCallMain } from '../ocf/main.js';
+import { flushStdio, writeStderr } from '../ocf/stdio.js';
 
 /**
  * A Bun executable applies BUN_OPTIONS from its environment as runtime
@@ -26,21 +27,12 @@ const FLUSH_LIMIT_MS = 10_000;
 /**
  * Exits once stdout and stderr have been handed to the kernel. Pacemaker reads
  * both through pipes; process.exit() with writes still queued would cut the
- * ocf-exit-reason line (or lose it). A write callback fires when everything
- * queued before it is written.
+ * ocf-exit-reason line (or lose it). Output is written directly (src/ocf/stdio.ts);
+ * only what a full pipe made it queue is waited for.
  */
 async function exitAfterFlush(code: number): Promise<never> {
   process.exitCode = code;
-  const flushed = (s: NodeJS.WriteStream) => new Promise<void>((resolve) => {
-    if (s.destroyed || !s.writable) return resolve();
-    s.write('', () => resolve());
-  });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all([flushed(process.stdout), flushed(process.stderr)]),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_LIMIT_MS))),
-  ]);
-  clearTimeout(timer);
+  await flushStdio(FLUSH_LIMIT_MS);
   process.exit(code);
 }
 
@@ -50,7 +42,7 @@ if (rerun !== undefined) process.exit(rerun);
 void multiCallMain(AGENT_LOADERS, process.argv).then(
   (code) => exitAfterFlush(code),
   (e: unknown) => {
-    process.stderr.write(`ocf-exit-reason:internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    writeStderr(`ocf-exit-reason:internal error: ${e instanceof Error ? e.message : String(e)}\n`);
     return exitAfterFlush(1);
   },
 );

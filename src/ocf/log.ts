@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { defuseReasonPrefix } from './exit-reason.js';
+import { writeStderr } from './stdio.js';
 import { ocfIsFalse } from './truth.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
@@ -35,7 +36,7 @@ function stamp(d = new Date()): string {
  * appended, debug only with HA_debug/HA_DEBUG. stderr always gets the line
  * too: Pacemaker records an operation's stderr in its own log.
  */
-export function createLogger(agent: string, instance: string, env: NodeJS.ProcessEnv, stderr: (s: string) => void = (s) => process.stderr.write(s)): Logger {
+export function createLogger(agent: string, instance: string, env: NodeJS.ProcessEnv, stderr: (s: string) => void = writeStderr): Logger {
   const tag = `${agent}(${instance})[${process.pid}]`;
   const facility = env.HA_LOGFACILITY && env.HA_LOGFACILITY !== 'none' ? env.HA_LOGFACILITY : undefined;
   const logfile = env.HA_LOGFILE || undefined;

@@ -8,13 +8,14 @@ import { parseParams } from './params.js';
 import { clearPending, groupMembers, readPending, signalGroup } from './process-groups.js';
 import { createRunner, type Runner } from './run.js';
 import { capExitReason } from './exit-reason.js';
+import { writeStderr, writeStdout } from './stdio.js';
 
 export interface Io {
   stdout(s: string): void;
   stderr(s: string): void;
 }
 
-const processIo: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
+const processIo: Io = { stdout: writeStdout, stderr: writeStderr };
 
 export function usage(decl: AgentDecl): string {
   const names = [...Object.keys(decl.actions), 'validate-all', 'meta-data', 'usage'];
@@ -224,7 +225,7 @@ export async function multiCallMain(
   }
   const entry = Object.hasOwn(agents, name) ? agents[name] : undefined;
   if (!entry) {
-    process.stderr.write(`usage: ${invoked} <agent> <action>\nagents: ${Object.keys(agents).join(', ')}\n`);
+    writeStderr(`usage: ${invoked} <agent> <action>\nagents: ${Object.keys(agents).join(', ')}\n`);
     return OCF.ERR_ARGS;
   }
   const decl = typeof entry === 'function' ? await entry() : entry;

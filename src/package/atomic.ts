@@ -30,13 +30,22 @@ function removeQuietly(path: string): void {
   }
 }
 
+/**
+ * Bytes per write(2). A kernel with large page-cache folios (ext4 from Linux 6.16, XFS) keeps
+ * a file in folios as large as the writes that made it, and maps a whole folio into a process
+ * that touches any page of it: the agents' executable written in one 107 MiB write peaked at
+ * 55 MiB RSS on an action that peaks at 42 MiB when it was written in 16 KiB pieces
+ * (docs/readme/bench.md, "Peak RSS: where it goes"). 16 KiB: as small as 4 KiB there, ~0.1 s.
+ */
+const WRITE_CHUNK = 16 * 1024;
+
 /** Writes `data` to `file` atomically with `mode`. */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
   const { tmp, value: fd } = exclusive(file, (t) => openSync(t, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode));
   try {
     try {
       const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, Math.min(WRITE_CHUNK, buf.length - off));
       fchmodSync(fd, mode); // the umask may have taken bits away
       fsyncSync(fd);
     } finally {
