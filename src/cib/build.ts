@@ -195,7 +195,9 @@ class SpecBuilder {
         const params = paramsOf(d.params, [...at, 'params']);
         const id = d.id ?? `fence-${d.node}`;
         const agent = agentName.includes(':') ? agentName : `stonith:${agentName}`;
-        this.addPrimitive(id, at, { agent, params: { pcmk_host_list: d.node, ...common, ...params } });
+        const timeout = trimmed(fencing.timeout);
+        const ops = timeout ? [{ name: 'start', timeout }, { name: 'monitor', timeout }] : undefined;
+        this.addPrimitive(id, at, { agent, params: { pcmk_host_list: d.node, ...common, ...params }, ...(ops ? { ops } : {}) });
         // A node never runs the device that fences it: it could not fence itself once it hangs.
         if (nodes.length > 1) fenceLocations.push({ type: 'location', rsc: id, node: d.node, score: '-INFINITY' });
       });

@@ -116,6 +116,8 @@ export const FencingSpec = z.strictObject({
   'priority-fencing-delay': z.union([z.string(), z.number()]).optional(),
   /** With agent `watchdog`: stonith-watchdog-timeout (twice SBD_WATCHDOG_TIMEOUT). */
   'watchdog-timeout': z.union([z.string(), z.number()]).optional(),
+  /** Timeout of every device's start and monitor operations (a slow BMC answers in tens of seconds); empty: 20s. */
+  timeout: z.union([Duration, z.literal('')]).optional(),
   devices: z
     .array(
       z.strictObject({

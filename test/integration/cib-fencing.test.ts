@@ -72,6 +72,16 @@ describe('fence_ipmilan from the ha-nfs template', () => {
     expect(whereIs(p, 'ip')).toEqual(['node1']);
   });
 
+  it('fence devices: start and monitor time out after 20s, or after fence_timeout for a slow BMC', () => {
+    const devOps = (xml: string, dev: string) =>
+      [...(new RegExp(`<primitive id="${dev}"[^]*?</primitive>`).exec(xml)?.[0].matchAll(/<op [^>]*name="(\w+)"[^>]*timeout="([^"]+)"/g) ?? [])].map((m) => `${m[1]} ${m[2]}`);
+    expect(devOps(read(gen(IPMI)), 'fence-node1')).toEqual(['start 20s', 'stop 20s', 'monitor 20s']);
+    const slow = gen([...IPMI, '--set', 'fence_timeout=60s']);
+    for (const dev of ['fence-node1', 'fence-node2']) expect(devOps(read(slow), dev)).toEqual(['start 60s', 'stop 20s', 'monitor 60s']);
+    expect(crmVerifyFile(running(slow)).code).toBe(0);
+    expect(ocfGen(['cib', ...IPMI, '--set', 'fence_timeout=soon']).code).toBe(2);
+  });
+
   it('node failure: node1 is fenced, then DRBD is promoted on node2 and the group starts there', () => {
     const state = running(gen(IPMI));
     const after = tmp.file('failed.xml');

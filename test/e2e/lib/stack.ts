@@ -43,6 +43,10 @@ export function cibSettings(creds: BmcCredentials): Record<string, string> {
     // fenced guest stays off (the BMC has no power-on command; the bed boots it).
     fence_node1: fenceIpmilanParams(0, creds, { pcmk_reboot_action: 'off', pcmk_delay_base: N1_FENCE_DELAY }),
     fence_node2: fenceIpmilanParams(1, creds, { pcmk_reboot_action: 'off' }),
+    // TCG speed only: fence_ipmilan is Python started in an emulated guest; on a starved host its
+    // monitor took over 20 s (measured under OCFKIT_E2E_CPU_HOG: the device failed to start and
+    // stayed stopped, i.e. the node it fences could no longer be fenced).
+    fence_timeout: '60s',
   };
 }
 
