@@ -148,4 +148,40 @@ describe.skipIf(skip)('drbd: a reloadable parameter changes on a running cluster
     const score = await cluster.exec('crm_attribute', ['--promotion=drbd_r0', '--node', promoted!.nodes[0]!, '--lifetime=reboot', '--query', '--quiet']);
     expect(score.stdout.trim()).toBe('10000');
   }, 180_000);
+
+  /**
+   * Pacemaker 2.1.5 (and its main branch as of 2026-12): a probe that finds a resource running (after
+   * crm_resource --refresh, or --cleanup of a failure) is kept twice, as <rsc>_last_0 and as
+   * <rsc>_last_failure_0, and only the first copy gets the reload digest (op-restart-digest). The
+   * scheduler checks both: for the copy without it, "agent doesn't support reload", so the next change
+   * of a reloadable parameter is first planned as a restart. The controller deletes the stale copy as
+   * that transition starts, which aborts it and the recomputed transition reloads; what was dispatched
+   * in between (the stop of what depends on the resource) has run. The agent is never stopped.
+   */
+  it('after crm_resource --refresh (Pacemaker keeps the probe as a failure record without the reload digest): drbd still reloads, never stops', async () => {
+    await cluster.settle();
+    await cluster.exec('crm_resource', ['--refresh', '--resource', 'drbd_r0'], { timeoutMs: 30_000 });
+    await cluster.settle();
+    const staleFailureRecords = (cib: string) =>
+      [...cib.matchAll(/<lrm_rsc_op\b[^>]*\bid="drbd_r0_last_failure_0"[^>]*>/g)].map((m) => m[0]).filter((op) => /\boperation="monitor"/.test(op) && /\binterval="0"/.test(op) && !/\bop-restart-digest=/.test(op));
+    // The precondition this test is about: if Pacemaker stops keeping the record, this fails and the docs change.
+    expect(staleFailureRecords(await query()), 'probe results kept as last_failure_0 without op-restart-digest').toHaveLength(2);
+    const callsBefore = Object.fromEntries(cluster.nodes.map((n) => [n.name, calls(n.name).length]));
+    const logBefore = Object.fromEntries(cluster.nodes.map((n) => [n.name, pacemakerLog(n.dir).length]));
+
+    await cluster.exec('crm_resource', ['--resource', 'drbd_r0', '--set-parameter', 'wfc_timeout', '--parameter-value', '4']);
+    const since = (n: { name: string; dir: string }) => pacemakerLog(n.dir).slice(logBefore[n.name]);
+    await waitFor('reload-agent of drbd_r0 on both nodes', 60_000, async () => cluster.nodes.every((n) => /Result of reload-agent operation for drbd_r0 on /.test(since(n))), 500);
+    await cluster.settle();
+    const dc = cluster.nodes.map((n) => since(n)).join('\n');
+    console.log(`[tier1] after --refresh, the scheduler: ${dc.split('\n').filter((l) => /Actions: |aborted by deletion/.test(l)).map((l) => l.replace(/^.*?(Actions: |Transition)/, '$1').replace(/\s+/g, ' ').slice(0, 120)).join(' | ')}`);
+    for (const n of cluster.nodes) {
+      const log = since(n);
+      expect(log, n.name).toMatch(/Result of reload-agent operation for drbd_r0 on /);
+      expect(log, n.name).not.toMatch(/Result of (stop|demote|start|promote) operation for drbd_r0 on /);
+      const newCalls = calls(n.name).slice(callsBefore[n.name]).join('\n');
+      expect(newCalls, n.name).not.toMatch(/drbdadm (down|secondary|primary) r0/);
+    }
+    expect(staleFailureRecords(await query()), 'the stale records are gone after the transition').toEqual([]);
+  }, 180_000);
 });

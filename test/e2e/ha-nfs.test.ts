@@ -28,7 +28,7 @@ import { serverLock, type NfsClient } from './lib/client.js';
 import { waitForQuietMachine } from './lib/foreign-qemu.js';
 import { startCpuHog, type CpuHog } from './lib/cpu-hog.js';
 import {
-  clockOffset, clusterState, diagnostics, DRBD_RES, EXPORT, MOUNTPOINT, VIP, drbdRole, fenceHistory, handlerConstraints, operations, pacemakerResults, rejoin, schedulerDecisions, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
+  clockOffset, clusterState, diagnostics, DRBD_RES, EXPORT, GROUP, MOUNTPOINT, VIP, drbdRole, fenceHistory, handlerConstraints, operations, pacemakerResults, rejoin, schedulerDecisions, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
 } from './lib/ha-nfs.js';
 import { checkLogSequence, checkOrder, lastOp, maxCallId, where, type OpRecord, type Step } from './lib/history.js';
 import { N1_FENCE_DELAY, startHaNfsBed, TOKEN_MS } from './lib/stack.js';
@@ -524,7 +524,17 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const name = '8 live reconfiguration';
     guard();
     const g = guest(active);
-    const before = await operations(g);
+    const servers = [n1, n2];
+    // Pacemaker keeps a probe that found a resource running (scenario 5's cleanup re-probed nfs) also
+    // as <rsc>_last_failure_0 without the reload digest; its scheduler then first plans a restart of
+    // that resource, aborts that plan as the record is deleted, and reloads; what depends on the
+    // resource (the IP after nfs) may have been stopped and is started again. test/cluster/drbd-reload.test.ts
+    // proves the mechanism; the reloaded resources themselves are never stopped.
+    const status = await g.run(['cibadmin', '--query', '--scope', 'status'], { timeoutMs: 90_000 });
+    const staleProbe = (rsc: string) =>
+      [...status.matchAll(new RegExp(`<lrm_rsc_op\\b[^>]*\\bid="${rsc}_last_failure_0"[^>]*>`, 'g'))].some((m) => /\boperation="monitor"/.test(m[0]) && /\binterval="0"/.test(m[0]) && !/\bop-restart-digest=/.test(m[0]));
+    const mayRestartOnce = new Set([...(staleProbe('nfs') ? ['ip'] : []), ...(staleProbe('drbd') ? [...GROUP] : [])]);
+    const logBase = Object.fromEntries(await Promise.all(servers.map(async (x) => [x.name, (await pacemakerResults(x)).length] as const)));
     const exportsNow = (await g.run(['crm_resource', '--resource', 'nfs', '--get-parameter', 'exports'], { timeoutMs: 2 * MIN })).trim();
     expect(exportsNow).toContain(EXPORT);
     const second = `${MOUNTPOINT}/export2`;
@@ -537,11 +547,15 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await settle(g, (3 * MIN) / 1000);
     await g.run(['crm_resource', '--resource', 'drbd', '--set-parameter', 'wfc_timeout', '--parameter-value', '25'], { timeoutMs: 2 * MIN });
     await settle(g, (3 * MIN) / 1000);
-    const after = await operations(g);
-    const ran = after.filter((o) => o.interval === 0 && o.callId > maxCallId(before, o.node));
-    log(`e2e: after the parameter changes: ${ran.map((o) => `${o.node}: ${o.op} ${o.rsc} rc=${o.rc}`).join(', ')}`);
-    expect(ran.filter((o) => o.op !== 'reload-agent').map((o) => `${o.node}: ${o.op} ${o.rsc}`), 'only reloads ran').toEqual([]);
-    expect(ran.filter((o) => o.rc === 0).map((o) => `${o.node}: ${o.rsc}`).sort()).toEqual([`${active}: drbd`, `${active}: nfs`, `${other(active)}: drbd`].sort());
+    // What the executors ran, from both nodes' pacemaker.log (the CIB records a reload as a start).
+    const ran = (await Promise.all(servers.map(async (x) => (await pacemakerResults(x)).slice(logBase[x.name])))).flat().filter((r) => ['start', 'stop', 'demote', 'promote', 'reload-agent'].includes(r.op));
+    log(`e2e: after the parameter changes: ${ran.map((r) => `${r.node}: ${r.op} ${r.rsc} ${r.result}`).join(', ')}`);
+    expect(ran.filter((r) => r.op === 'reload-agent').map((r) => `${r.node}: ${r.rsc} ${r.result}`).sort()).toEqual([`${active}: drbd ok`, `${active}: nfs ok`, `${other(active)}: drbd ok`].sort());
+    const restarted = ran.filter((r) => r.op !== 'reload-agent');
+    expect(restarted.filter((r) => !mayRestartOnce.has(r.rsc)).map((r) => `${r.node}: ${r.op} ${r.rsc}`), 'only reloads ran').toEqual([]);
+    // Where Pacemaker's stale probe record made it stop a dependent: at most once, and started again.
+    for (const rsc of mayRestartOnce) expect(restarted.filter((r) => r.rsc === rsc).map((r) => r.op), rsc).toSatisfy((ops: string[]) => ops.length === 0 || (ops.join() === 'stop,start'));
+    const blip = restarted.filter((r) => r.op === 'stop').map((r) => r.rsc);
     expect(stackOn(await clusterState(g), active)).toBe(true);
     // The kernel serves the new export (read-only, fsid 2), and the client mounts it through the floating IP.
     expect(await g.run(['exportfs', '-v'])).toMatch(new RegExp(`^${second}\\s+10\\.99\\.0\\.0/24\\([^)]*\\bro\\b[^)]*\\bfsid=2\\b`, 'm'));
@@ -554,7 +568,8 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
       await client.g.run(['umount', mnt], { timeoutMs: 3 * MIN });
     }
     await verify(active);
-    await record({ scenario: name, event: 'crm_resource --set-parameter (exports, wfc_timeout)', from: active, to: active }, ev, { takeover: false });
+    const { row } = await record({ scenario: name, event: 'crm_resource --set-parameter (exports, wfc_timeout)', from: active, to: active }, ev, { takeover: false });
+    if (blip.length) row.note = `reload-agent; ${blip.join(', ')} restarted once by Pacemaker's stale probe record`;
   }, 10 * MIN);
 });
 

@@ -149,7 +149,7 @@ export function maxCallId(ops: OpRecord[], node: string): number {
 export function resultLines(log: string): Array<{ op: string; rsc: string; node: string; result: string; line: string }> {
   const out = [];
   for (const line of log.split('\n')) {
-    const m = /Result of (\w+) operation for (\S+) on (\S+): (.*?)(?: \||$)/.exec(line);
+    const m = /Result of ([\w-]+) operation for (\S+) on (\S+): (.*?)(?: \||$)/.exec(line);
     if (m) out.push({ op: m[1]!, rsc: m[2]!.replace(/:\d+$/, ''), node: m[3]!, result: m[4]!.trim(), line });
   }
   return out;
