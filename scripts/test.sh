@@ -11,7 +11,7 @@ PACKAGES=(
   iproute2 iputils-arping tcpdump e2fsprogs xfsprogs psmisc kmod util-linux procps
   drbd-utils nfs-kernel-server binutils
   qemu-system-x86 qemu-utils debootstrap busybox-static cpio perl
-  pcs crmsh openipmi lintian
+  pcs crmsh openipmi lintian fence-agents
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

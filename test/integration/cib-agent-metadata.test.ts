@@ -14,7 +14,8 @@ const tmp = tempDir('cib-meta');
 afterAll(() => tmp.cleanup());
 
 beforeAll(() => {
-  requireTools('crm_resource', 'crm_verify');
+  // fence_ipmilan: Debian's fence-agents (the README's test command installs it).
+  requireTools('crm_resource', 'crm_verify', 'fence_ipmilan');
   buildOcfGen();
 });
 

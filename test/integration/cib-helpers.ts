@@ -62,7 +62,7 @@ export function buildOcfGen(): void {
 /** The tools these tests need; missing ones fail the test run loudly (the test script installs them). */
 export function requireTools(...tools: string[]): void {
   const missing = tools.filter((t) => !have(t));
-  if (missing.length) throw new Error(`missing tools: ${missing.join(', ')} (apt-get install -y pacemaker-cli-utils libxml2-utils)`);
+  if (missing.length) throw new Error(`missing tools: ${missing.join(', ')} (apt-get install -y pacemaker-cli-utils libxml2-utils fence-agents)`);
 }
 
 export function tempDir(prefix: string): { dir: string; file: (name: string) => string; cleanup: () => void } {
