@@ -191,8 +191,8 @@ export async function diagnostics(g: Guest): Promise<string> {
   };
   await add('crm_mon -1 -rfA', ['crm_mon', '-1', '-r', '-f', '-A']);
   await add('/proc/drbd', ['cat', '/proc/drbd']);
-  await add('operations and agent errors in pacemaker.log (tail)', ['sh', '-c', 'grep -E "ocf-exit-reason|error output|Result of|Timed Out|timed out" /var/log/pacemaker/pacemaker.log | tail -n 80']);
-  await add('scheduler decisions (tail)', ['sh', '-c', `grep -E '${DECISIONS}' /var/log/pacemaker/pacemaker.log | tail -n 60`]);
+  await add('operations and agent errors in pacemaker.log (tail)', ['sh', '-c', 'grep -a -E "ocf-exit-reason|error output|Result of|Timed Out|timed out" /var/log/pacemaker/pacemaker.log | tail -n 80']);
+  await add('scheduler decisions (tail)', ['sh', '-c', `grep -a -E '${DECISIONS}' /var/log/pacemaker/pacemaker.log | tail -n 60`]);
   await add('dmesg (tail)', ['sh', '-c', 'dmesg | tail -n 40']);
   return parts.join('\n');
 }
@@ -202,14 +202,16 @@ const DECISIONS = 'pacemaker-schedulerd.*(Actions: |Recover|Restart|Move |Demote
 
 /** The scheduler's last decisions on this node (the DC's log holds them), newest last. */
 export async function schedulerDecisions(g: Guest, lines = 25): Promise<string[]> {
-  const r = await g.exec(['grep', '-E', '-h', DECISIONS, '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
+  const r = await g.exec(['grep', '-a', '-E', '-h', DECISIONS, '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
   if (r.code > 1) throw new Error(`${g.name}: grep pacemaker.log → ${r.code}: ${r.stderr.trim()}`);
   return r.stdout.trimEnd().split('\n').slice(-lines).map((l) => l.replace(/^.*?(pacemaker-\w+)\s*\[\d+\]\s*/, '$1 '));
 }
 
 /** Pacemaker's log lines for completed operations on this node, in order (see resultLines). */
 export async function pacemakerResults(g: Guest): Promise<ResultLine[]> {
-  const r = await g.exec(['grep', '-h', 'Result of ', '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
+  // -a: a node that lost power (scenarios 3 and 6) keeps a run of NUL bytes where its last log
+  // writes were; without it grep calls the file binary there and prints nothing after that point.
+  const r = await g.exec(['grep', '-a', '-h', 'Result of ', '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
   if (r.code > 1) throw new Error(`${g.name}: grep pacemaker.log → ${r.code}: ${r.stderr.trim()}`);
   return resultLines(r.stdout);
 }
