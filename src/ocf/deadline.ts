@@ -117,9 +117,18 @@ export class Deadline {
    * after `intervalMs`, else `giveUp` is thrown. Returns the number of tries.
    */
   async retry(attempt: (tries: number) => Promise<string | undefined>, o: RetryOptions): Promise<number> {
+    let lastWhy: string | undefined;
     for (let tries = 1; ; tries++) {
-      const why = await attempt(tries);
+      let why: string | undefined;
+      try {
+        why = await attempt(tries);
+      } catch (e) {
+        // An attempt the deadline cut short says nothing new: the reason is why the ones before failed.
+        if (e instanceof OcfError && e.cutByDeadline && lastWhy !== undefined) throw o.giveUp(`${lastWhy}; the next attempt was cut by the operation deadline`, tries - 1);
+        throw e;
+      }
       if (why === undefined) return tries;
+      lastWhy = why;
       if (this.remaining() < o.marginMs) throw o.giveUp(why, tries);
       o.onRetry?.(why);
       await this.sleep(o.intervalMs);

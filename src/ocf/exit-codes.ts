@@ -29,6 +29,8 @@ export function ocfCodeName(code: number): string {
 export class OcfError extends Error {
   /** Set once the reason went to the log, so it is not logged twice. */
   logged = false;
+  /** A command killed because the operation's time ran out (not for what it did). */
+  cutByDeadline = false;
 
   constructor(
     readonly code: number,

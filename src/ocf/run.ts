@@ -150,7 +150,9 @@ export function createRunner(deadline: Deadline, log: Logger, baseEnv: NodeJS.Pr
     if (result.timedOut) {
       const reason = `${command}: killed after ${Math.round(limit / 100) / 10}s (${ownLimit ? 'its time limit' : 'operation deadline'})`;
       log.error(reason);
-      throw logged(new OcfError(OCF.ERR_GENERIC, reason));
+      const e = new OcfError(OCF.ERR_GENERIC, reason);
+      e.cutByDeadline = !ownLimit;
+      throw logged(e);
     }
     if (result.code !== 0) {
       const status = result.signal ? `killed by ${result.signal}` : `exit ${result.code}`;

@@ -56,3 +56,38 @@ describe('command runner', () => {
     expect(err.reason).toMatch(/^not starting true: timed out/);
   });
 });
+
+describe('Deadline.retry', () => {
+  it('when the deadline kills a retry, gives up with why the attempts before failed, not with the kill', async () => {
+    const deadline = new Deadline(2500);
+    const runner = createRunner(deadline, createLogger('Test', 'r1', {}, () => {}), { PATH: '/usr/bin:/bin' });
+    const err = await deadline
+      .retry(
+        async (tries) => {
+          if (tries === 1) return 'Multiple primaries not allowed by config';
+          await runner('sleep', ['30']);
+          return 'unreachable';
+        },
+        { intervalMs: 100, marginMs: 0, giveUp: (why, tries) => new OcfError(OCF.ERR_GENERIC, `gave up after ${tries}: ${why}`) },
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OcfError);
+    expect((err as OcfError).reason).toBe('gave up after 1: Multiple primaries not allowed by config; the next attempt was cut by the operation deadline');
+  });
+
+  it('a command that fails on its own still fails the retry as itself', async () => {
+    const deadline = new Deadline(5000);
+    const runner = createRunner(deadline, createLogger('Test', 'r1', {}, () => {}), { PATH: '/usr/bin:/bin' });
+    const err = await deadline
+      .retry(
+        async (tries) => {
+          if (tries === 1) return 'first';
+          await runner('false', []);
+          return undefined;
+        },
+        { intervalMs: 10, marginMs: 0, giveUp: (why) => new OcfError(OCF.ERR_GENERIC, why) },
+      )
+      .catch((e: unknown) => e);
+    expect((err as OcfError).reason).toMatch(/^false: exit 1/);
+  });
+});
