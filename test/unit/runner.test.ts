@@ -57,37 +57,31 @@ describe('command runner', () => {
   });
 });
 
+/** A retry whose first attempt fails with `first` and whose second runs `cmd` (under a `ms` deadline); what it threw. */
+async function retryThenRun(ms: number, first: string, cmd: string, args: string[]): Promise<unknown> {
+  const deadline = new Deadline(ms);
+  const runner = createRunner(deadline, createLogger('Test', 'r1', {}, () => {}), { PATH: '/usr/bin:/bin' });
+  return deadline
+    .retry(
+      async (tries) => {
+        if (tries === 1) return first;
+        await runner(cmd, args);
+        return undefined;
+      },
+      { intervalMs: 100, marginMs: 0, giveUp: (why, tries) => new OcfError(OCF.ERR_GENERIC, `gave up after ${tries}: ${why}`) },
+    )
+    .catch((e: unknown) => e);
+}
+
 describe('Deadline.retry', () => {
   it('when the deadline kills a retry, gives up with why the attempts before failed, not with the kill', async () => {
-    const deadline = new Deadline(2500);
-    const runner = createRunner(deadline, createLogger('Test', 'r1', {}, () => {}), { PATH: '/usr/bin:/bin' });
-    const err = await deadline
-      .retry(
-        async (tries) => {
-          if (tries === 1) return 'Multiple primaries not allowed by config';
-          await runner('sleep', ['30']);
-          return 'unreachable';
-        },
-        { intervalMs: 100, marginMs: 0, giveUp: (why, tries) => new OcfError(OCF.ERR_GENERIC, `gave up after ${tries}: ${why}`) },
-      )
-      .catch((e: unknown) => e);
+    const err = await retryThenRun(2500, 'Multiple primaries not allowed by config', 'sleep', ['30']);
     expect(err).toBeInstanceOf(OcfError);
     expect((err as OcfError).reason).toBe('gave up after 1: Multiple primaries not allowed by config; the next attempt was cut by the operation deadline');
   });
 
   it('a command that fails on its own still fails the retry as itself', async () => {
-    const deadline = new Deadline(5000);
-    const runner = createRunner(deadline, createLogger('Test', 'r1', {}, () => {}), { PATH: '/usr/bin:/bin' });
-    const err = await deadline
-      .retry(
-        async (tries) => {
-          if (tries === 1) return 'first';
-          await runner('false', []);
-          return undefined;
-        },
-        { intervalMs: 10, marginMs: 0, giveUp: (why) => new OcfError(OCF.ERR_GENERIC, why) },
-      )
-      .catch((e: unknown) => e);
+    const err = await retryThenRun(5000, 'first', 'false', []);
     expect((err as OcfError).reason).toMatch(/^false: exit 1/);
   });
 });
