@@ -13,6 +13,7 @@ import { checkLogSequence, checkOrder, lastOp, maxCallId, parseCrmMon, parseStat
 import { markdownTable } from './lib/table.js';
 import { parseAcks, parseErrors, parseProbes, serviceGap, takeover, type Ack } from './lib/timeline.js';
 import { checkData } from './lib/verify.js';
+import { scaleOpTimeouts } from './lib/host-prep.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string) => readFileSync(join(FIX, name), 'utf8');
@@ -215,4 +216,18 @@ test('the table prints every row with — for what was not measured', () => {
   expect(t.split('\n')).toHaveLength(4);
   expect(t).toMatch(/\| 3 node failure\s+\| SIGKILL\s+\| n1 → n2\s+\| 31\.0\s+\| 40\.5\s+\| 12\s+\| pass\s+\|/);
   expect(t).toMatch(/\| n2\s+\| —\s+\| —\s+\| —\s+\| FAIL \(x\)/);
+});
+
+describe('the CPU-hog bed: operation timeouts scaled', () => {
+  const cib = '<cib><configuration><resources><primitive id="p"><operations>\n<op id="a" name="start" interval="0s" timeout="40s"/>\n<op id="b" name="monitor" interval="10s" timeout="20s" role="Promoted"/>\n</operations></primitive></resources></configuration></cib>';
+  test('every op timeout ×3, probes (op_defaults) 60 s, intervals untouched', () => {
+    const out = scaleOpTimeouts(cib, 3, 60);
+    expect(out).toContain('<op id="a" name="start" interval="0s" timeout="120s"/>');
+    expect(out).toContain('<op id="b" name="monitor" interval="10s" timeout="60s" role="Promoted"/>');
+    expect(out).toMatch(/<op_defaults>\s*<meta_attributes id="[^"]+">\s*<nvpair id="[^"]+" name="timeout" value="60s"\/>\s*<\/meta_attributes>\s*<\/op_defaults>\s*<\/configuration>/);
+  });
+  test('a CIB it cannot scale is refused, not passed on unscaled', () => {
+    expect(() => scaleOpTimeouts('<cib><configuration/></cib>', 3, 60)).toThrow(/no <op timeout/);
+    expect(() => scaleOpTimeouts(cib.replace('</configuration>', '<op_defaults/></configuration>'), 3, 60)).toThrow(/op_defaults already/);
+  });
 });

@@ -145,7 +145,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const quiet = await waitForQuietMachine({ timeoutMs: 10 * MIN, intervalMs: 15_000, log });
     timings.waitForOtherQemu = quiet.waitedMs;
     if (quiet.busy.length) notes.push(`${quiet.busy.length} other qemu process(es) were running during the suite`);
-    const up = await startHaNfsBed(log);
+    const up = await startHaNfsBed(log, { opTimeoutScale: hogMode ? 3 : 1 });
     bed = up.bed;
     work = up.work;
     n1 = up.n1;

@@ -45,3 +45,23 @@ export function stage(dir: string, cibSettings: Record<string, string>): Staged 
   host(OCF_GEN, cibArgs, { timeoutMs: 120_000 });
   return { deb, agentsSha256, packageLog: pkg.stderr, cibXml, cibArgs };
 }
+
+/**
+ * The CIB with every operation timeout multiplied by `factor`, and an op_defaults timeout for
+ * operations without their own (probes), as an admin raises them for slow hardware. Used by the
+ * CPU-hog pass only: emulated guests starved by the hog run tens of times slower than idle, and the
+ * agents' default timeouts (a 20 s probe, a 40 s start) then expire for the machine's speed alone.
+ * Ordering, fencing and the data checks are not affected; the idle suite loads ocf-gen's CIB as is.
+ */
+export function scaleOpTimeouts(xml: string, factor: number, defaultTimeoutS: number): string {
+  let n = 0;
+  const scaled = xml.replace(/(<op\b[^>]*?\btimeout=")(\d+)s"/g, (_m, head: string, secs: string) => {
+    n++;
+    return `${head}${Number(secs) * factor}s"`;
+  });
+  if (n === 0) throw new Error('scaleOpTimeouts: no <op timeout="Ns"> in the CIB (did ocf-gen change its output?)');
+  if (/<op_defaults\b/.test(scaled)) throw new Error('scaleOpTimeouts: the CIB has op_defaults already; merge them instead');
+  const defaults = `<op_defaults>\n      <meta_attributes id="op-defaults-slow-bed">\n        <nvpair id="op-defaults-slow-bed-timeout" name="timeout" value="${defaultTimeoutS}s"/>\n      </meta_attributes>\n    </op_defaults>\n  `;
+  if (!/<\/configuration>/.test(scaled)) throw new Error('scaleOpTimeouts: no </configuration> in the CIB');
+  return scaled.replace(/<\/configuration>/, `  ${defaults}</configuration>`);
+}

@@ -6,7 +6,9 @@ import { startCluster } from '../../qemu/lib/cluster.js';
 import { fenceIpmilanParams, startGuests, type Bed, type BmcCredentials, type Guest } from '../../qemu/lib/index.js';
 import { installLockProbe, NfsClient } from './client.js';
 import { addVipName, initDrbd, installPackage, VIP } from './ha-nfs.js';
-import { buildAll, stage, type Staged } from './host-prep.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { host } from '../../qemu/lib/sys.js';
+import { buildAll, OCF_GEN, scaleOpTimeouts, stage, type Staged } from './host-prep.js';
 
 /**
  * The HA-NFS bed with fencing, as the end-to-end suite and the soak use it: n1 and n2 with a
@@ -61,8 +63,12 @@ export interface HaNfsBed {
   timings: Record<string, number>;
 }
 
-/** Builds, stages, boots, sets up DRBD and forms the cluster (without loading the CIB yet). */
-export async function startHaNfsBed(log: (l: string) => void): Promise<HaNfsBed> {
+/**
+ * Builds, stages, boots, sets up DRBD and forms the cluster (without loading the CIB yet). With
+ * `opTimeoutScale` (the CPU-hog pass only) the CIB's operation timeouts are multiplied by it and
+ * probes get 20 s × it (see scaleOpTimeouts); the result is checked with `ocf-gen validate`.
+ */
+export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScale?: number } = {}): Promise<HaNfsBed> {
   const timings: Record<string, number> = {};
   const creds: BmcCredentials = { username: 'fencer', password: randomBytes(6).toString('hex') };
   let t = Date.now();
@@ -70,6 +76,12 @@ export async function startHaNfsBed(log: (l: string) => void): Promise<HaNfsBed>
   const work = mkdtempSync(join(tmpdir(), 'ocfkit-e2e-'));
   const staged = stage(work, cibSettings(creds));
   log(`e2e: npm run package:\n${staged.packageLog.trim()}\ne2e: ocf-gen ${staged.cibArgs.join(' ').replaceAll(creds.password, '<password>')}`);
+  if (o.opTimeoutScale && o.opTimeoutScale !== 1) {
+    writeFileSync(staged.cibXml, scaleOpTimeouts(readFileSync(staged.cibXml, 'utf8'), o.opTimeoutScale, 20 * o.opTimeoutScale));
+    const v = host(OCF_GEN, ['validate', staged.cibXml], { allowFail: true, timeoutMs: 120_000 });
+    if (v.code !== 0) throw new Error(`the CIB with operation timeouts ×${o.opTimeoutScale} does not validate:\n${v.stdout}${v.stderr}`);
+    log(`e2e: operation timeouts ×${o.opTimeoutScale} (slow bed), op_defaults timeout ${20 * o.opTimeoutScale}s; ocf-gen validate: ok`);
+  }
   timings.hostPrep = Date.now() - t;
 
   t = Date.now();
