@@ -6,7 +6,7 @@ import { cloneProblem } from '../src/sys/drbd/clone-checks.js';
 import { DrbdResource } from '../src/sys/drbd/resource.js';
 import { checkAdjustScores, DEFAULT_ADJUST, parseAdjustScores, promotionScore } from '../src/sys/drbd/score.js';
 import { findFenceConstraint, keepReason, removeFenceConstraint } from '../src/sys/drbd/fence-constraint.js';
-import { describeState, factsOf, type DrbdFacts, type DrbdState } from '../src/sys/drbd/state.js';
+import { degradationOf, describeState, factsOf, type DrbdFacts, type DrbdState } from '../src/sys/drbd/state.js';
 import { isDrbd9, isVersionSpec, versionOutOfRange } from '../src/sys/drbd/version.js';
 import { PromotionScore, primitiveId, promotedNodes } from '../src/sys/pacemaker.js';
 import { canAccess, which } from '../src/sys/which.js';
@@ -106,9 +106,13 @@ where the service runs. Compatible with ocf:linbit:drbd (same parameters, defaul
 DRBD 8.4 kernel module (driven by drbd-utils 9's 8.4 tools) and with DRBD 9.
 
 monitor: 7 down, 0 Secondary, 8 Primary, 9 Primary whose local disk failed or was detached (I/O now depends on
-the peer). A connection left StandAlone by a split brain is logged as critical and named in the monitor's exit
-reason; the monitor still returns 0/8, since stopping or restarting DRBD cannot resolve a split brain (an admin
-must: drbdadm connect --discard-my-data on the node whose changes are dropped). promote exits 1 at once, without
+the peer). Running without full redundancy — a peer not connected (down, StandAlone, Connecting), a resync or
+verify running, a local or peer disk not UpToDate — is OCF 1.1's degraded: 190 (Secondary) or 191 (Primary), with
+the cause as exit reason, where the executor announces OCF 1.1 (Pacemaker 2.1 and later: crm_mon lists it with
+the failed actions, nothing is recovered and no fail count is kept); 0/8 elsewhere and for probes. A connection
+left StandAlone by a split brain is logged as critical and named in the exit reason; it is degraded too, not a
+failure, since stopping or restarting DRBD cannot resolve a split brain (an admin must: drbdadm connect
+--discard-my-data on the node whose changes are dropped). promote exits 1 at once, without
 retrying, when DRBD refuses for lack of UpToDate data (drbdadm exit 17); every wait is bounded by the operation
 timeout.
 
@@ -391,8 +395,13 @@ async function monitor(ctx: DrbdCtx): Promise<number> {
   if (facts.primaryLostDisk) {
     throw fail.failedPromoted(`${res.name} is Primary but its local disk failed (${describeState(state)})${sbReason ? `; ${sbReason}` : ''}`);
   }
-  if (sbReason) ctx.exitReason?.(sbReason);
-  return facts.primary ? OCF.RUNNING_PROMOTED : OCF.SUCCESS;
+  const healthy = facts.primary ? OCF.RUNNING_PROMOTED : OCF.SUCCESS;
+  const lost = degradationOf(state);
+  const degraded = [sbReason, lost && `${res.name} without full redundancy: ${lost}`].filter(Boolean).join('; ');
+  if (!degraded) return healthy;
+  if (ctx.degraded) return ctx.degraded(healthy, degraded);
+  ctx.exitReason?.(degraded);
+  return healthy;
 }
 
 async function notify(ctx: DrbdCtx): Promise<number> {

@@ -11,7 +11,7 @@ import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports
 import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodir } from '../src/sys/nfs/infodir.js';
 import { bindInfodir, ensureNfsdFs, mountRpcPipefs, rpcPipefsMounted, unbindInfodir, unmountRpcPipefs } from '../src/sys/nfs/mounts.js';
 import { kernelCanServeNfs, nfsdFsMounted, nfsdThreads, nfsdVersions } from '../src/sys/nfs/nfsd.js';
-import { addressesOf, hostNameOf, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
+import { addressesOf, hostNameOf, notifyFailure, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
 import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/processes.js';
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
 import { isLocalAddress, NFS_SERVICES, nfs4Problems, rpcProblems } from '../src/sys/nfs/rpc-health.js';
@@ -150,6 +150,13 @@ monitor (with its fsids), removed on stop. A change of the export table
 (exports, exports_file, directory, clientspec, options, fsid, derive_fsid)
 is applied in place by reload-agent: only the exports that differ are added,
 re-exported or removed, the daemons keep running, no grace period.
+
+A reboot notification that failed (a floating address that never came up
+within nfs_notify_wait, sm-notify exiting non-zero) leaves the service
+running but NFSv3 clients uninformed: the monitor then reports OCF 1.1's
+degraded (190) with the cause as exit reason, where the executor announces
+OCF 1.1 (Pacemaker 2.1 and later: crm_mon lists it, nothing is recovered);
+0 elsewhere. The next start or stop clears it.
 
 Compatible with ocf:heartbeat:nfsserver's parameters. Without systemd the
 agent runs rpcbind, rpc.statd, rpc.mountd and rpc.nfsd itself (or
@@ -367,6 +374,9 @@ async function monitor(ctx: NfsCtx): Promise<number> {
   const missing = missingPieces(s, ctx.params);
   if (missing.length === 0) {
     if (ctx.checkLevel >= 10 && !ctx.isProbe) await checkRpc(ctx);
+    // Not essential to serving, but NFSv3 clients were not told to reclaim their locks.
+    const notify = notifyFailure(rsc(ctx, 'notify.failed'));
+    if (notify && ctx.degraded) return ctx.degraded(OCF.SUCCESS, `reboot notification failed (${notify}): NFSv3 clients may not reclaim their locks until they retry`);
     return OCF.SUCCESS;
   }
   if (!anyPieceUp(s)) return OCF.NOT_RUNNING;
@@ -513,6 +523,7 @@ async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
     retryMinutes: p.nfs_smnotify_retry_time,
     waitSeconds: p.nfs_notify_wait,
     pidFile: rsc(ctx, 'notify.pid'),
+    failedFile: rsc(ctx, 'notify.failed'),
     tag: `nfsserver(${ctx.instance})`,
     statdOwner: ownerOfSm(dir),
   });
@@ -540,7 +551,7 @@ async function stop(ctx: NfsCtx): Promise<number> {
   const bound = p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : false;
 
   // sm-notify still retrying holds the state directory.
-  await stopNotifier(ctx, rsc(ctx, 'notify.pid'));
+  await stopNotifier(ctx, rsc(ctx, 'notify.pid'), rsc(ctx, 'notify.failed'));
   await stopProcesses(ctx, 'sm-notify', await ourSmNotify(ctx, server.statd.dir, { bound }));
 
   await stopDaemons(ctx, server, { bound });

@@ -36,6 +36,12 @@ export interface Ctx<V> {
    * split brain). A thrown OcfError's reason is printed by the runtime.
    */
   exitReason?: (reason: string) => void;
+  /**
+   * A monitor that finds the resource running (0) or promoted (8) but degraded: logs `reason` as a
+   * warning, prints it as the exit reason and returns 190/191 where the executor understands them
+   * (src/ocf/degraded.ts), else `healthy`. Recovery is the same either way: none.
+   */
+  degraded?: (healthy: 0 | 8, reason: string) => number;
 }
 
 /**

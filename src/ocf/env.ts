@@ -115,6 +115,8 @@ export interface OcfEnv {
   /** HA_RSCTMP: per-boot state directory (tmpfs), as resource-agents defines it. */
   rsctmp: string;
   meta: CrmMeta;
+  /** OCF_RA_VERSION_MAJOR/MINOR: the OCF version the executor implements (Pacemaker ≥ 2.1: 1.1). */
+  ocfVersion?: { major: number; minor: number };
   /** Problems with what Pacemaker passed, for the log (the agent goes on with defaults). */
   warnings: string[];
 }
@@ -127,5 +129,12 @@ export function readOcfEnv(agent: string, env: NodeJS.ProcessEnv): OcfEnv {
     checkLevel: int(env.OCF_CHECK_LEVEL) ?? 0,
     rsctmp: env.HA_RSCTMP || '/run/resource-agents',
     meta: readCrmMeta(env),
+    ocfVersion: readOcfVersion(env),
   };
+}
+
+function readOcfVersion(env: NodeJS.ProcessEnv): OcfEnv['ocfVersion'] {
+  const major = int(env.OCF_RA_VERSION_MAJOR);
+  if (major === undefined) return undefined;
+  return { major, minor: int(env.OCF_RA_VERSION_MINOR) ?? 0 };
 }

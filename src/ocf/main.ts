@@ -8,6 +8,7 @@ import { parseParams } from './params.js';
 import { clearPending, groupMembers, readPending, signalGroup } from './process-groups.js';
 import { createRunner, type Runner } from './run.js';
 import { capExitReason } from './exit-reason.js';
+import { degradedCode } from './degraded.js';
 import { writeStderr, writeStdout } from './stdio.js';
 
 export interface Io {
@@ -166,6 +167,11 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
       run: createRunner(deadline, log, env, { pendingFile: action === 'validate-all' || action === 'meta-data' ? undefined : pendingFile }),
       env,
       exitReason,
+      degraded: (healthy, reason) => {
+        log.warn(`degraded: ${reason}`);
+        exitReason(reason);
+        return degradedCode(healthy, { action, isProbe, ocfVersion: ocfEnv.ocfVersion });
+      },
     };
   } catch (e) {
     return finish(applySafetyRules(asOcfError(e), action, isProbe, log, 'parameters'));

@@ -196,13 +196,14 @@ describe('drbd 8.4 (stand-in): failures', () => {
     expect(bed.score()).toBe(1000);
   });
 
-  it('StandAlone after a disconnect by hand is not called a split brain', () => {
+  it('StandAlone after a disconnect by hand is not called a split brain (named as lost redundancy)', () => {
     started();
     expect(bed.run('promote').code).toBe(0);
     bed.enter('primary-disconnected-by-hand');
     const r = bed.run('monitor', { interval: 29_000 });
     expect(r.code).toBe(8);
-    expect(r.reason).toBeUndefined();
+    expect(r.reason).toBe('r0 without full redundancy: peer StandAlone');
+    expect(r.stderr).not.toMatch(/split brain/);
   });
 
   it('demote of a device still held open fails before the deadline with DRBD\'s reason', () => {
@@ -237,6 +238,38 @@ describe('drbd 8.4 (stand-in): failures', () => {
     expect(bed.score()).toBe(1000);
     // Not a number: do not wait (the linbit agent's meaning).
     expect(bed.run('start', { params: { wfc_timeout: 'no' } }).stderr).toMatch(/peer not connected after 0s/);
+  });
+});
+
+describe('drbd 8.4 (stand-in): degraded states (OCF 1.1: 190/191 where the executor announces 1.1)', () => {
+  const OCF11 = { OCF_RA_VERSION_MAJOR: '1', OCF_RA_VERSION_MINOR: '1' };
+  const OCF10 = { OCF_RA_VERSION_MAJOR: '1', OCF_RA_VERSION_MINOR: '0' };
+  const PROMOTED = new Set(['primary-connected', 'primary-peer-unknown', 'primary-split-brain', 'primary-disconnected-by-hand']);
+  it.each([
+    ['primary-connected', 8, undefined],
+    ['secondary-connected', 0, undefined],
+    ['secondary-peer-primary', 0, undefined],
+    ['primary-peer-unknown', 191, 'r0 without full redundancy: peer Connecting'],
+    ['primary-disconnected-by-hand', 191, 'r0 without full redundancy: peer StandAlone'],
+    ['primary-split-brain', 191, /^split brain: r0 is StandAlone .*; r0 without full redundancy: peer StandAlone$/],
+    ['secondary-peer-unknown', 190, 'r0 without full redundancy: peer Connecting'],
+    ['secondary-synctarget', 190, 'r0 without full redundancy: local disk 0:Inconsistent; peer SyncTarget'],
+    ['secondary-outdated', 190, /^r0 without full redundancy: local disk 0:Outdated; peer /],
+    ['secondary-inconsistent', 190, /^r0 without full redundancy: local disk 0:Inconsistent; peer /],
+  ])('%s: monitor %s', (state, code, reason) => {
+    started();
+    bed.enter(state);
+    const interval = PROMOTED.has(state) ? 29_000 : 31_000;
+    const r = bed.run('monitor', { interval, env: OCF11 });
+    expect(r.code, r.stderr).toBe(code);
+    if (reason === undefined) expect(r.reason).toBeUndefined();
+    else expect(r.reason).toMatch(typeof reason === 'string' ? new RegExp(`^${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : reason);
+    // Anywhere else (an OCF 1.0 executor, none announced, a probe): 0/8 as before, the cause still told.
+    const healthy = PROMOTED.has(state) ? 8 : 0;
+    for (const run of [bed.run('monitor', { interval, env: OCF10 }), bed.run('monitor', { interval }), bed.run('monitor', { interval: 0, env: OCF11 })]) {
+      expect(run.code, run.stderr).toBe(healthy);
+      expect(run.reason).toBe(r.reason);
+    }
   });
 });
 
@@ -394,13 +427,15 @@ describe('drbd 9 (stand-in, documented formats)', () => {
     expect(r.reason).toMatch(/split brain: r0 is StandAlone from nodeb/);
   });
 
-  it('StandAlone without a split brain (older drbd-utils, disconnect in the kernel log): no report', () => {
+  it('StandAlone without a split brain (older drbd-utils, disconnect in the kernel log): no split brain reported, the lost redundancy named', () => {
     bed = drbdBed('drbd9');
     expect(bed.run('start').code).toBe(0);
     bed.enter('primary-standalone-older-utils');
     const r = bed.run('monitor', { interval: 29_000 });
     expect(r.code).toBe(8);
-    expect(r.reason).toBeUndefined();
+    expect(r.reason).toBe('r0 without full redundancy: peer nodeb StandAlone');
+    expect(r.stderr).not.toMatch(/split brain/);
+    expect(bed.run('monitor', { interval: 29_000, env: { OCF_RA_VERSION_MAJOR: '1', OCF_RA_VERSION_MINOR: '1' } }).code).toBe(191);
     expect(bed.calls().join('\n')).toContain('drbdsetup events2 r0 --now');
   });
 });

@@ -400,6 +400,34 @@ describe('monitor and stop with the real daemons', () => {
     expect(readFileSync(join(infodir, 'sm.ha', '10.77.0.2'), 'utf8')).toBe(smRecord('10.77.0.2', 'n1'));
   });
 
+  it('a failed reboot notification: monitor 190 with the cause where the executor announces OCF 1.1, 0 elsewhere and for probes; stop clears it', () => {
+    const n = servingNode();
+    const OCF11 = { env: { OCF_RA_VERSION_MAJOR: '1', OCF_RA_VERSION_MINOR: '1' } };
+    expect(n.agent('monitor', params, { interval: 10_000 }, OCF11).code).toBe(0);
+    // The notifier exactly as start leaves it (the agent's own state paths), for an address that never comes up.
+    const failedFile = '/run/resource-agents/nfsserver-nfs.notify.failed';
+    n.run(['mkdir', '-p', '/run/resource-agents']);
+    const args = notifierArgs({ waitFor: [FLOAT], names: [FLOAT], statdDir: '/var/lib/nfs', waitSeconds: 1, pidFile: '/run/resource-agents/nfsserver-nfs.notify.pid', failedFile, tag: 'nfsserver(nfs)', statdOwner: statd() });
+    n.run(['setsid', '-f', 'sh', '-c', NOTIFIER_SCRIPT, ...args]);
+    waitFor('the notifier to give up and say why', () => n.exec(['test', '-s', failedFile]).code === 0, 10_000);
+    expect(n.run(['stat', '-c', '%U %a %F', failedFile]).trim()).toBe('root 644 regular file');
+
+    const r = n.agent('monitor', params, { interval: 10_000 }, OCF11);
+    expect(r.code, r.stderr).toBe(190);
+    expect(r.reason).toBe(`reboot notification failed (no sm-notify: ${FLOAT} did not come up within 1 s): NFSv3 clients may not reclaim their locks until they retry`);
+    expect(r.stderr).toMatch(/WARNING: degraded: reboot notification failed/);
+    for (const other of [
+      n.agent('monitor', params, { interval: 10_000 }, { env: { OCF_RA_VERSION_MAJOR: '1', OCF_RA_VERSION_MINOR: '0' } }),
+      n.agent('monitor', params, { interval: 10_000 }),
+      n.agent('monitor', params, { interval: 0 }, OCF11),
+    ]) {
+      expect(other.code, other.stderr).toBe(0);
+      expect(other.reason).toBe(r.reason);
+    }
+    expect(n.agent('stop', params).code).toBe(0);
+    expect(n.exec(['test', '-e', failedFile]).code).not.toBe(0);
+  });
+
   describe('the RPC-level monitor (OCF_CHECK_LEVEL=10)', () => {
     const LEVEL10 = { env: { OCF_CHECK_LEVEL: '10' } };
 
@@ -603,7 +631,7 @@ describe('reboot notification (sm-notify) after the floating address comes up', 
   /** Starts the notifier in the server exactly as the agent's start does. */
   function notifier(p: ReturnType<typeof pair>, waitSeconds: number) {
     p.server.run(['mkdir', '-p', '/run/resource-agents']);
-    const args = notifierArgs({ waitFor: [p.ip.float], names: [p.ip.float], statdDir: p.state, waitSeconds, pidFile: p.pidFile, tag: 'nfsserver(nfs)', statdOwner: statd() });
+    const args = notifierArgs({ waitFor: [p.ip.float], names: [p.ip.float], statdDir: p.state, waitSeconds, pidFile: p.pidFile, failedFile: `${p.pidFile}.failed`, tag: 'nfsserver(nfs)', statdOwner: statd() });
     p.server.run(['setsid', '-f', 'sh', '-c', NOTIFIER_SCRIPT, ...args]);
     waitFor('the notifier pid file', () => p.server.exec(['test', '-s', p.pidFile]).code === 0, 5000);
   }

@@ -150,3 +150,37 @@ export function describeState(s: DrbdState): string {
   });
   return [`${s.role}`, `disk ${disks || 'none'}`, ...peers].join(', ');
 }
+
+/** Replication states of a connected peer volume that are not a resync: data flows both ways in step. */
+const IN_STEP = new Set(['Established', 'Connected']);
+
+/**
+ * Why a running resource has lost redundancy — the OCF 1.1 "degraded" of its monitor — or
+ * undefined when it has all of it: every local (diskful) disk UpToDate, every data peer connected
+ * and in step (no resync, no verify) with every disk UpToDate. Diskless clients count as healthy when
+ * some peer holds UpToDate data. Split brain is named by the caller, with how to resolve it.
+ */
+export function degradationOf(s: DrbdState): string | undefined {
+  if (!s.configured) return undefined;
+  const f = factsOf(s);
+  const why: string[] = [];
+  if (f.disklessClient) {
+    if (!f.somePeerAllUpToDate) why.push('diskless client without an UpToDate peer');
+  } else if (!f.diskAllUpToDate) {
+    why.push(`local disk ${f.badDisks.join(', ')}`);
+  }
+  const dataPeers = s.peers.filter((p) => !(p.volumes.length > 0 && p.volumes.every((v) => v.peerClient)));
+  if (dataPeers.length === 0 && !f.disklessClient) why.push('no peer');
+  for (const p of dataPeers) {
+    const name = `peer${p.name ? ` ${p.name}` : ''}`;
+    if (p.connection !== 'Connected') {
+      why.push(`${name} ${p.connection}`);
+      continue;
+    }
+    const syncing = [...new Set(p.volumes.map((v) => v.replication).filter((r) => !IN_STEP.has(r)))];
+    if (syncing.length) why.push(`${name} ${syncing.join('/')}`);
+    const bad = p.volumes.filter((v) => !v.peerClient && v.peerDisk !== 'UpToDate').map((v) => `${v.volume}:${v.peerDisk}`);
+    if (bad.length) why.push(`${name} disk ${bad.join(', ')}`);
+  }
+  return why.length ? why.join('; ') : undefined;
+}

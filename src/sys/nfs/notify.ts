@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeStateFile } from '../../ocf/state-file.js';
 import { dirname } from 'node:path';
 import { race } from '../../ocf/deadline.js';
 import type { Ops } from './ops.js';
@@ -19,17 +20,26 @@ import { alive, cmdline, inOurNamespaces, terminate } from './processes.js';
  * files the agent wrote; the copy runs as statd's user (the owner of sm/), so
  * whatever that user links or swaps in sm/ gives it nothing it could not do
  * itself; -P copies a link as a link, -n overwrites nothing.
+ *
+ * When notifying fails (an address never came up, sm-notify exited non-zero) the notifier leaves
+ * the reason in `failedFile` (root's per-boot state directory; written under an exclusive
+ * temporary name, then renamed), for the monitor to report as degraded.
  */
 export const NOTIFIER_SCRIPT = `exec </dev/null >/dev/null 2>&1
-pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6 uid=$7 gid=$8
-shift 8
+pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6 uid=$7 gid=$8 failedfile=$9
+shift 9
 echo $$ >"$pidfile"
+rm -f "$failedfile"
 say() { logger -t "$tag" -p daemon.notice -- "$*" || :; }
+failed() {
+  say "$*"
+  (set -C; printf '%s\n' "$*" >"$failedfile.$$") && mv -f -- "$failedfile.$$" "$failedfile"
+}
 waited=0
 for ip in "$@"; do
   until [ -n "$(ip -o addr show to "$ip" -tentative)" ]; do
     if [ "$waited" -ge "$limit" ]; then
-      say "no sm-notify: $ip did not come up within $limit s"
+      failed "no sm-notify: $ip did not come up within $limit s"
       rm -f "$pidfile"
       exit 1
     fi
@@ -41,7 +51,8 @@ IFS=,
 for name in $names; do
   setpriv --reuid="$uid" --regid="$gid" --clear-groups -- cp -pnP "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
   if [ -n "$retry" ]; then sm-notify -f -P "$dir" -m "$retry" -v "$name"; else sm-notify -f -P "$dir" -v "$name"; fi
-  say "sm-notify as $name: exit $?"
+  rc=$?
+  if [ "$rc" -eq 0 ]; then say "sm-notify as $name: exit 0"; else failed "sm-notify as $name: exit $rc"; fi
 done
 rm -f "$pidfile"`;
 
@@ -78,6 +89,8 @@ export interface NotifyPlan {
   /** How long the notifier waits for the addresses, in seconds. */
   waitSeconds: number;
   pidFile: string;
+  /** Where the notifier leaves the reason it failed (none: it did not). */
+  failedFile: string;
   /** syslog tag, e.g. "nfsserver(nfs)". */
   tag: string;
   /** statd's user: the saved client list is copied back into sm/ as this user, never as root. */
@@ -103,6 +116,7 @@ export function notifierArgs(plan: NotifyPlan): string[] {
     plan.names.join(','),
     String(plan.statdOwner.uid),
     String(plan.statdOwner.gid),
+    plan.failedFile,
     ...plan.waitFor,
   ];
 }
@@ -121,10 +135,11 @@ export function notifierPid(pidFile: string): number | undefined {
 }
 
 export async function startNotifier(ops: Ops, plan: NotifyPlan): Promise<void> {
-  await stopNotifier(ops, plan.pidFile);
+  await stopNotifier(ops, plan.pidFile, plan.failedFile);
   if (plan.names.length === 0 && plan.waitFor.length === 0) {
     ops.log.info('sending reboot notifications (sm-notify)');
-    await ops.run('sm-notify', smNotifyArgs(plan.statdDir, plan.retryMinutes), { check: false });
+    const r = await ops.run('sm-notify', smNotifyArgs(plan.statdDir, plan.retryMinutes), { check: false });
+    if (r.code !== 0) writeStateFile(plan.failedFile, `sm-notify: exit ${r.code}\n`);
     return;
   }
   mkdirSync(dirname(plan.pidFile), { recursive: true });
@@ -134,11 +149,25 @@ export async function startNotifier(ops: Ops, plan: NotifyPlan): Promise<void> {
   ops.log.info(`sm-notify will notify clients as ${plan.names.join(', ') || 'this host'} ${when}`);
 }
 
-export async function stopNotifier(ops: Ops, pidFile: string): Promise<void> {
+export async function stopNotifier(ops: Ops, pidFile: string, failedFile: string): Promise<void> {
   const pid = notifierPid(pidFile);
   if (pid !== undefined) {
     ops.log.info(`ending the sm-notify waiter (pid ${pid})`);
     await terminate([pid], ops.deadline, { graceMs: 2000 });
   }
   rmSync(pidFile, { force: true });
+  rmSync(failedFile, { force: true });
+}
+
+/** Why the last reboot notification failed, if it did (first line, as the notifier wrote it). */
+export function notifyFailure(failedFile: string): string | undefined {
+  let text: string;
+  try {
+    // Root's per-boot directory; the file is the notifier's, a regular file renamed into place.
+    if (!lstatSync(failedFile).isFile()) return undefined;
+    text = readFileSync(failedFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return text.split('\n')[0]!.trim().slice(0, 200) || 'reboot notification failed';
 }
