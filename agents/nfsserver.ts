@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
@@ -16,6 +16,7 @@ import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/proc
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
 import { isLocalAddress, NFS_SERVICES, nfs4Problems, rpcProblems } from '../src/sys/nfs/rpc-health.js';
 import { prepareStatdDir, restoreNotifyList, snapshotNotifyList, statdDir, statdOwner, type StatdConfig } from '../src/sys/nfs/statd.js';
+import { CLIENT_LIST, loadClientConnections, recordClientConnections, tickleTcp } from '../src/sys/nfs/tickle.js';
 
 /**
  * A path parameter: absolute, without "." or ".." components (6 otherwise:
@@ -77,6 +78,11 @@ const params = {
     longdesc: 'How long, after start, the notifier waits for the addresses of nfs_ip to appear on this node before it gives up sending reboot notifications.',
     default: 300,
     min: 1,
+  }),
+  tickle_clients: param.boolean({
+    shortdesc: 'Reset client connections after a takeover',
+    longdesc: `Make NFS clients reconnect at once after a takeover instead of when their RPC times out (tens of seconds): the monitor records the clients' TCP connections to nfs_ip (port 2049, from /proc/net/tcp*) in nfs_shared_infodir/${CLIENT_LIST}; after a start elsewhere, once nfs_ip is up, the new node sends each of them a TCP "tickle" ACK from that address (resource-agents' tickle_tcp), the client answers, and the new node's kernel, which knows no such connection, resets it. Needs nfs_ip and nfs_shared_infodir.`,
+    default: false,
   }),
   nfsv4_only: param.boolean({ shortdesc: 'NFSv4 only', longdesc: 'Serve NFSv4 only: no rpcbind, no rpc.statd, no NFSv3/MOUNT (rpc.nfsd and rpc.mountd with -N 2 -N 3).', default: false }),
   rpcpipefs_dir: pathParam({
@@ -169,10 +175,12 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
     const p = ctx.params;
     if (p.nfs_shared_infodir && ctx.meta.clone !== undefined) throw fail.configured('nfs_shared_infodir cannot be used in a clone: one node at a time owns the NFS state');
     if (p.nfs_shared_infodir && (p.nfs_shared_infodir === NFS_STATE_DIR || p.nfs_shared_infodir.startsWith(`${NFS_STATE_DIR}/`))) throw fail.configured(`nfs_shared_infodir must not be ${NFS_STATE_DIR} or below it`);
+    if (p.tickle_clients && (!p.nfs_shared_infodir || !addressList(p.nfs_ip).length)) throw fail.configured('tickle_clients needs nfs_ip and nfs_shared_infodir (the client list moves with the shared state)');
     // …then this node (5: another node may be fine).
     const table = checkedTable(ctx);
     for (const prog of requiredPrograms(p)) if (!which(prog)) throw fail.installed(`${prog} is not installed (nfs-kernel-server, nfs-common, rpcbind)`);
     if (p.nfs_init_script && !isExecutable(p.nfs_init_script)) throw fail.installed(`${p.nfs_init_script} is not an executable file`);
+    if (p.tickle_clients && !tickleTcp()) throw fail.installed('tickle_clients needs tickle_tcp (resource-agents)');
     if (p.nfs_shared_infodir) {
       const problem = infodirProblem(p.nfs_shared_infodir);
       if (problem) throw fail.installed(problem);
@@ -273,6 +281,7 @@ function requiredPrograms(p: Params): string[] {
   const progs = ['exportfs', 'rpc.nfsd', 'rpc.mountd', 'mount', 'umount'];
   if (!p.nfsv4_only) progs.push('rpcbind', 'rpc.statd');
   if (!p.nfsv4_only && !p.nfs_no_notify) progs.push('sm-notify', 'setsid', 'setpriv', 'ip');
+  if (p.tickle_clients) progs.push('setsid', 'ip');
   if (p.nfs_server_scope) progs.push('unshare');
   return progs;
 }
@@ -374,6 +383,7 @@ async function monitor(ctx: NfsCtx): Promise<number> {
   const missing = missingPieces(s, ctx.params);
   if (missing.length === 0) {
     if (ctx.checkLevel >= 10 && !ctx.isProbe) await checkRpc(ctx);
+    if (!ctx.isProbe) recordClients(ctx);
     // Not essential to serving, but NFSv3 clients were not told to reclaim their locks.
     const notify = notifyFailure(rsc(ctx, 'notify.failed'));
     if (notify && ctx.degraded) return ctx.degraded(OCF.SUCCESS, `reboot notification failed (${notify}): NFSv3 clients may not reclaim their locks until they retry`);
@@ -483,7 +493,11 @@ async function start(ctx: NfsCtx): Promise<number> {
   if (missing.length) throw fail.generic(`NFS server did not come up: ${missing.join('; ')}`);
 
   if (nfsdWasUp) ctx.log.info('nfsd kept running: no reboot notification (the clients\' locks are intact)');
-  else if (!p.nfsv4_only && !p.nfs_no_notify) await scheduleNotify(ctx, server.statd.dir);
+  else {
+    const tickle = clientsToReset(ctx);
+    const notify = !p.nfsv4_only && !p.nfs_no_notify;
+    if (notify || tickle) await scheduleNotify(ctx, server.statd.dir, { notify, tickle });
+  }
   ctx.log.info(`NFS server started${table.exports.length ? ` with ${table.exports.length} export(s)` : ''}`);
   return OCF.SUCCESS;
 }
@@ -495,11 +509,11 @@ async function start(ctx: NfsCtx): Promise<number> {
  * resolve, or an address without a name, would notify nobody, so it is
  * reported here and left out.
  */
-async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
+async function scheduleNotify(ctx: NfsCtx, dir: string, o: { notify: boolean; tickle?: { file: string; program: string } }): Promise<void> {
   const p = ctx.params;
-  snapshotNotifyList(dir, (m) => ctx.log.warn(m));
+  if (o.notify) snapshotNotifyList(dir, (m) => ctx.log.warn(m));
   const waitFor = addressList(p.nfs_ip);
-  const wanted = p.statd_hostname ? [p.statd_hostname] : waitFor;
+  const wanted = !o.notify ? [] : p.statd_hostname ? [p.statd_hostname] : waitFor;
   const names: string[] = [];
   for (const name of wanted) {
     const limit = ctx.deadline.bound(3000);
@@ -515,7 +529,7 @@ async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
       names.push(name);
     }
   }
-  if (wanted.length && !names.length) return;
+  if (wanted.length && !names.length && !o.tickle) return;
   await startNotifier(ctx, {
     waitFor,
     names,
@@ -526,7 +540,37 @@ async function scheduleNotify(ctx: NfsCtx, dir: string): Promise<void> {
     failedFile: rsc(ctx, 'notify.failed'),
     tag: `nfsserver(${ctx.instance})`,
     statdOwner: ownerOfSm(dir),
+    tickle: o.tickle,
   });
+}
+
+/**
+ * The client connections recorded on the shared storage by the node that served before, copied to
+ * this node's state for the notifier (tickle_clients). None: nothing to reset.
+ */
+function clientsToReset(ctx: NfsCtx): { file: string; program: string } | undefined {
+  const p = ctx.params;
+  const program = tickleTcp();
+  if (!p.tickle_clients || !p.nfs_shared_infodir || !program) return undefined;
+  const file = rsc(ctx, 'tickle');
+  const n = loadClientConnections(p.nfs_shared_infodir, addressList(p.nfs_ip), file);
+  ctx.log.info(n ? `${n} NFS client connection(s) recorded by the node that served before: resetting them once ${p.nfs_ip} is up` : 'no recorded NFS client connections to reset');
+  return n ? { file, program } : undefined;
+}
+
+/**
+ * tickle_clients: the clients connected to the floating addresses now, on the shared storage (only
+ * when that changed). Never fails the operation: a list a little stale costs a late reconnect.
+ */
+function recordClients(ctx: NfsCtx, o: { keepIfNone?: boolean } = {}): void {
+  const p = ctx.params;
+  if (!p.tickle_clients || !p.nfs_shared_infodir) return;
+  try {
+    const n = recordClientConnections(p.nfs_shared_infodir, addressList(p.nfs_ip), o);
+    ctx.log.debug(`${n} NFS client connection(s) to ${p.nfs_ip} recorded`);
+  } catch (e) {
+    ctx.log.warn(`could not record the NFS client connections in ${p.nfs_shared_infodir}: ${(e as Error).message}`);
+  }
 }
 
 /** The owner of statd's sm/ (where sm/ is not a directory of its own: the distribution's statd user). */
@@ -550,8 +594,11 @@ async function stop(ctx: NfsCtx): Promise<number> {
   const server = serverConfig(ctx);
   const bound = p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : false;
 
+  // Before nfsd closes them: the next node resets what was connected here.
+  if (bound) recordClients(ctx, { keepIfNone: true });
   // sm-notify still retrying holds the state directory.
   await stopNotifier(ctx, rsc(ctx, 'notify.pid'), rsc(ctx, 'notify.failed'));
+  rmSync(rsc(ctx, 'tickle'), { force: true });
   await stopProcesses(ctx, 'sm-notify', await ourSmNotify(ctx, server.statd.dir, { bound }));
 
   await stopDaemons(ctx, server, { bound });

@@ -1,13 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEtab, parseExportfsVerbose, exportedFsid } from '../../src/sys/nfs/etab.js';
 import { NOTIFIER_SCRIPT, notifierArgs } from '../../src/sys/nfs/notify.js';
-import { passwdLookup } from '../../src/sys/nfs/statd.js';
-import { readMounts } from '../../src/sys/mountinfo.js';
-import { AGENTS_EXE, ROOT, type AgentRun } from '../helpers/agent.js';
+import { AGENTS_EXE, type AgentRun } from '../helpers/agent.js';
+import { runAllButNfsd, Sandbox, serveNfsStandin, sleepMs, smRecord, statd, waitFor } from '../helpers/nfs-sandbox.js';
 import { have, isRoot, uniqueName } from '../helpers/system.js';
 
 /**
@@ -21,105 +20,6 @@ import { have, isRoot, uniqueName } from '../helpers/system.js';
  * fsids. Nothing touches the host's /var/lib/nfs, daemons or interfaces, and
  * killing a sandbox's PID 1 ends every process started in it.
  */
-
-// PID 1 of a sandbox: bash reaps every orphan (daemons that exit become its children) while it waits.
-const SANDBOX_INIT = "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/lock && ip link set lo up && trap '' TERM INT HUP && while :; do sleep 1; done";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const sleepMs = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** Polls `check` (synchronously) until it holds or `ms` pass. */
-function waitFor(what: string, check: () => boolean, ms = 15_000, detail?: () => string): void {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    sleepMs(100);
-  }
-}
-
-class Sandbox {
-  /** Host PID of the sandbox's PID 1. */
-  readonly pid: number;
-  private readonly holder: ChildProcess;
-
-  constructor() {
-    this.holder = spawn('unshare', ['--mount', '--net', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--', 'bash', '-c', SANDBOX_INIT], { stdio: 'ignore' });
-    let pid = 0;
-    waitFor('the sandbox to start', () => {
-      const kids = (() => {
-        try {
-          return readFileSync(`/proc/${this.holder.pid}/task/${this.holder.pid}/children`, 'utf8').trim();
-        } catch {
-          return '';
-        }
-      })();
-      pid = Number(kids.split(' ')[0] || 0);
-      return pid > 0 && existsSync(`/proc/${pid}/task/${pid}/children`) && readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '';
-    });
-    this.pid = pid;
-  }
-
-  exec(argv: string[], o: { input?: string; timeoutMs?: number } = {}): Run {
-    const r = spawnSync('nsenter', ['-t', String(this.pid), '-m', '-n', '-p', '--', ...argv], { encoding: 'utf8', input: o.input, timeout: o.timeoutMs ?? 60_000 });
-    if (r.error) throw r.error;
-    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-  }
-
-  run(argv: string[]): string {
-    const r = this.exec(argv);
-    if (r.code !== 0) throw new Error(`${argv.join(' ')} → exit ${r.code}: ${r.stderr.trim()}`);
-    return r.stdout;
-  }
-
-  /** Starts a long-running command detached inside the sandbox (output to `log`, or discarded). */
-  detach(argv: string[], log = '/dev/null'): void {
-    this.run(['setsid', '-f', 'sh', '-c', 'exec </dev/null >>"$1" 2>&1; shift; exec "$@"', 'detach', log, ...argv]);
-  }
-
-  pids(comm: string): number[] {
-    const r = this.exec(['pidof', comm]);
-    return r.code === 0 ? r.stdout.trim().split(/\s+/).map(Number) : [];
-  }
-
-  /** Runs the built agent as Pacemaker would, inside the sandbox. */
-  agent(action: string, params: Record<string, string>, meta: Record<string, string | number> = {}, o: { env?: Record<string, string>; wrap?: string[] } = {}): AgentRun {
-    const env = ['OCF_ROOT=/usr/lib/ocf', 'OCF_RESOURCE_INSTANCE=nfs', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
-    for (const [k, v] of Object.entries(params)) env.push(`OCF_RESKEY_${k}=${v}`);
-    for (const [k, v] of Object.entries(meta)) env.push(`OCF_RESKEY_CRM_meta_${k}=${v}`);
-    for (const [k, v] of Object.entries(o.env ?? {})) env.push(`${k}=${v}`);
-    const r = this.exec([...(o.wrap ?? []), 'env', '-i', ...env, AGENTS_EXE, 'nfsserver', action], { timeoutMs: 120_000 });
-    return { ...r, reason: /^ocf-exit-reason:(.*)$/m.exec(r.stderr)?.[1] };
-  }
-
-  /** What is mounted at `path` inside the sandbox (read from the host, no fork). */
-  mountedAt(path: string): boolean {
-    return readMounts(this.pid).some((m) => m.mountPoint === path);
-  }
-
-  kill(): void {
-    // SIGKILL to a namespace's PID 1 ends every process in it; its mounts go with the namespace.
-    try {
-      process.kill(this.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    this.holder.kill('SIGKILL');
-  }
-}
-
-const statd = () => {
-  const o = passwdLookup('statd') ?? passwdLookup('rpcuser');
-  if (!o) throw new Error('no statd user (install nfs-common)');
-  return o;
-};
-
-/** A statd monitor record, as rpc.statd writes it to sm/<mon_name>: "addr prog vers proc priv mon_name my_name". */
-const smRecord = (monName: string, myName: string) => `0100007f 000186b5 00000004 00000010 ${'0'.repeat(32)} ${monName} ${myName}\n`;
 
 let base: string;
 const sandboxes: Sandbox[] = [];
@@ -153,44 +53,14 @@ describe('monitor and stop with the real daemons', () => {
 
   /** A node where everything of the resource runs except nfsd (this kernel has none). */
   function halfUpNode(): Sandbox {
-    const root = mkdtempSync(join(base, 'node-'));
-    infodir = join(root, 'shared', 'nfsinfo');
-    exportDir = join(root, 'shared', 'export');
-    mkdirSync(exportDir, { recursive: true });
-    const o = statd();
-    for (const d of ['sm', 'sm.bak', 'sm.ha', 'v4recovery']) mkdirSync(join(infodir, d), { recursive: true });
-    for (const d of ['sm', 'sm.bak', 'sm.ha']) chownSync(join(infodir, d), o.uid, o.gid);
-    writeFileSync(join(infodir, 'etab'), '');
-    writeFileSync(join(infodir, 'rmtab'), '');
-    writeFileSync(join(infodir, 'sm', '10.77.0.2'), smRecord('10.77.0.2', 'n1'));
-    chownSync(join(infodir, 'sm', '10.77.0.2'), o.uid, o.gid);
-    params = { nfs_shared_infodir: infodir, nfs_ip: FLOAT, exports: `${exportDir} 10.77.0.0/24(rw,sync,no_root_squash,fsid=7)`, nfs_notify_wait: '5' };
-
     const n = sandbox();
-    n.run(['mount', '--bind', infodir, '/var/lib/nfs']);
-    n.run(['rpcbind', '-w']);
-    n.run(['rpc.statd', '--no-notify', '-P', '/var/lib/nfs', '-n', FLOAT]);
-    n.run(['rpc.mountd']);
-    n.run(['exportfs', '-i', '-o', 'rw,sync,no_root_squash,fsid=7', `10.77.0.0/24:${exportDir}`]);
+    ({ infodir, exportDir, params } = runAllButNfsd(n, mkdtempSync(join(base, 'node-')), FLOAT));
     return n;
   }
 
-  /**
-   * This kernel has no nfsd: a stand-in gives the node what a running nfsd
-   * shows, /proc/fs/nfsd/threads (a tmpfs over /proc/fs in the sandbox) and
-   * the NFS RPC program (100003 v3 on UDP and TCP port 2049, registered with
-   * rpcbind; test/fixtures/nfs-standin). rpcbind, rpc.mountd and rpc.statd
-   * are the real daemons. The nfs program of the kernel is asked in
-   * test/qemu/nfsserver.test.ts.
-   */
   function servingNode(): Sandbox {
     const n = halfUpNode();
-    n.run(['mount', '-t', 'tmpfs', '-o', 'mode=755', 'nfsd-standin', '/proc/fs']);
-    n.run(['mkdir', '/proc/fs/nfsd']);
-    n.run(['sh', '-c', 'echo 8 > /proc/fs/nfsd/threads']);
-    const log = join(base, `standin-${n.pid}.log`);
-    n.detach([process.execPath, join(ROOT, 'test', 'fixtures', 'nfs-standin', 'nfs-rpc-standin.cjs')], log);
-    waitFor('the NFS stand-in to register', () => existsSync(log) && readFileSync(log, 'utf8').includes('registered'), 15_000, () => readFileSync(log, 'utf8'));
+    serveNfsStandin(n, base);
     return n;
   }
 

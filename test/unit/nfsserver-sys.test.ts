@@ -60,7 +60,11 @@ describe('daemon command lines', () => {
     expect(smNotifyArgs('/var/lib/nfs', 5, '10.0.0.50')).toEqual(['-f', '-P', '/var/lib/nfs', '-m', '5', '-v', '10.0.0.50']);
     expect(smNotifyArgs('/var/lib/nfs')).toEqual(['-f', '-P', '/var/lib/nfs']);
     expect(notifierArgs({ waitFor: ['10.0.0.50', 'fd00::50'], names: ['nfs-vip'], statdDir: '/var/lib/nfs', waitSeconds: 300, pidFile: '/run/x.pid', failedFile: '/run/x.failed', tag: 'nfsserver(nfs)', statdOwner: { uid: 105, gid: 65534 } })).toEqual([
-      NOTIFIER_NAME, '/run/x.pid', '300', '/var/lib/nfs', '', 'nfsserver(nfs)', 'nfs-vip', '105', '65534', '/run/x.failed', '10.0.0.50', 'fd00::50',
+      NOTIFIER_NAME, '/run/x.pid', '300', '/var/lib/nfs', '', 'nfsserver(nfs)', 'nfs-vip', '105', '65534', '/run/x.failed', '', '', '10.0.0.50', 'fd00::50',
+    ]);
+    const tickle = { file: '/run/x.tickle', program: '/usr/libexec/heartbeat/tickle_tcp' };
+    expect(notifierArgs({ waitFor: ['10.0.0.50'], names: [], statdDir: '/var/lib/nfs', waitSeconds: 300, pidFile: '/run/x.pid', failedFile: '/run/x.failed', tag: 'nfsserver(nfs)', statdOwner: { uid: 105, gid: 65534 }, tickle })).toEqual([
+      NOTIFIER_NAME, '/run/x.pid', '300', '/var/lib/nfs', '', 'nfsserver(nfs)', '', '105', '65534', '/run/x.failed', '/run/x.tickle', '/usr/libexec/heartbeat/tickle_tcp', '10.0.0.50',
     ]);
   });
 });

@@ -24,10 +24,15 @@ import { alive, cmdline, inOurNamespaces, terminate } from './processes.js';
  * When notifying fails (an address never came up, sm-notify exited non-zero) the notifier leaves
  * the reason in `failedFile` (root's per-boot state directory; written under an exclusive
  * temporary name, then renamed), for the monitor to report as degraded.
+ *
+ * With a list of client connections (`tickleFile`, root's, checked lines "ip:port ip:port"), the
+ * notifier first resets them once the addresses are up (src/sys/nfs/tickle.ts): three rounds of
+ * `tickle_tcp -n 3`, at once, after 1 s and after 3 s, because a client whose ARP cache still
+ * holds the dead node's MAC answers into the void until IPaddr2's gratuitous ARP reaches it.
  */
 export const NOTIFIER_SCRIPT = `exec </dev/null >/dev/null 2>&1
-pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6 uid=$7 gid=$8 failedfile=$9
-shift 9
+pidfile=$1 limit=$2 dir=$3 retry=$4 tag=$5 names=$6 uid=$7 gid=$8 failedfile=$9 tickle=\${10} tickler=\${11}
+shift 11
 echo $$ >"$pidfile"
 rm -f "$failedfile"
 say() { logger -t "$tag" -p daemon.notice -- "$*" || :; }
@@ -47,6 +52,13 @@ for ip in "$@"; do
     waited=$((waited + 1))
   done
 done
+if [ -n "$tickle" ] && [ -s "$tickle" ]; then
+  for pause in 1 2 0; do
+    "$tickler" -n 3 <"$tickle"
+    [ "$pause" -eq 0 ] || sleep "$pause"
+  done
+  say "reset $(grep -c . "$tickle") recorded NFS client connection(s) to the floating address (tickle_tcp)"
+fi
 IFS=,
 for name in $names; do
   setpriv --reuid="$uid" --regid="$gid" --clear-groups -- cp -pnP "$dir"/sm.ha/* "$dir"/sm/ 2>/dev/null
@@ -95,6 +107,8 @@ export interface NotifyPlan {
   tag: string;
   /** statd's user: the saved client list is copied back into sm/ as this user, never as root. */
   statdOwner: { uid: number; gid: number };
+  /** Client connections to reset once the addresses are up (lines for tickle_tcp), and tickle_tcp's path. */
+  tickle?: { file: string; program: string };
 }
 
 export function smNotifyArgs(dir: string, retryMinutes?: number, address?: string): string[] {
@@ -117,6 +131,8 @@ export function notifierArgs(plan: NotifyPlan): string[] {
     String(plan.statdOwner.uid),
     String(plan.statdOwner.gid),
     plan.failedFile,
+    plan.tickle?.file ?? '',
+    plan.tickle?.program ?? '',
     ...plan.waitFor,
   ];
 }
@@ -146,7 +162,8 @@ export async function startNotifier(ops: Ops, plan: NotifyPlan): Promise<void> {
   // setsid -f: the notifier leaves our session and the op returns at once.
   await ops.run('setsid', ['-f', 'sh', '-c', NOTIFIER_SCRIPT, ...notifierArgs(plan)]);
   const when = plan.waitFor.length ? `once ${plan.waitFor.join(', ')} ${plan.waitFor.length > 1 ? 'are' : 'is'} up (waiting at most ${plan.waitSeconds}s)` : 'now';
-  ops.log.info(`sm-notify will notify clients as ${plan.names.join(', ') || 'this host'} ${when}`);
+  if (plan.tickle) ops.log.info(`the recorded NFS client connections will be reset ${when}`);
+  if (plan.names.length || !plan.tickle) ops.log.info(`sm-notify will notify clients as ${plan.names.join(', ') || 'this host'} ${when}`);
 }
 
 export async function stopNotifier(ops: Ops, pidFile: string, failedFile: string): Promise<void> {
