@@ -13,7 +13,7 @@ import { checkLogSequence, checkOrder, lastOp, maxCallId, parseCrmMon, parseStat
 import { markdownTable } from './lib/table.js';
 import { parseAcks, parseErrors, parseProbes, serviceGap, takeover, type Ack } from './lib/timeline.js';
 import { checkData } from './lib/verify.js';
-import { scaleOpTimeouts } from './lib/host-prep.js';
+import { addInstanceParam, scaleOpTimeouts } from './lib/host-prep.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string) => readFileSync(join(FIX, name), 'utf8');
@@ -229,5 +229,17 @@ describe('the CPU-hog bed: operation timeouts scaled', () => {
   test('a CIB it cannot scale is refused, not passed on unscaled', () => {
     expect(() => scaleOpTimeouts('<cib><configuration/></cib>', 3, 60)).toThrow(/no <op timeout/);
     expect(() => scaleOpTimeouts(cib.replace('</configuration>', '<op_defaults/></configuration>'), 3, 60)).toThrow(/op_defaults already/);
+  });
+});
+
+describe('an instance parameter added to the CIB the bed loads (the tickle_clients pass)', () => {
+  const cib = '<cib><configuration><resources><group id="g"><primitive id="nfs" class="ocf" provider="ocfkit" type="nfsserver">\n<instance_attributes id="nfs-instance_attributes">\n<nvpair id="nfs-instance_attributes-nfs_ip" name="nfs_ip" value="10.0.0.1"/>\n</instance_attributes></primitive></group></resources></configuration></cib>';
+  test('goes into the primitive\'s instance_attributes, next to the others', () => {
+    const out = addInstanceParam(cib, 'nfs', 'tickle_clients', 'true');
+    expect(out).toMatch(/<instance_attributes id="nfs-instance_attributes">\s*<nvpair id="nfs-instance_attributes-tickle_clients" name="tickle_clients" value="true"\/>\s*<nvpair id="nfs-instance_attributes-nfs_ip"/);
+  });
+  test('a primitive it cannot find, or a parameter already there, is refused', () => {
+    expect(() => addInstanceParam(cib, 'ip', 'tickle_clients', 'true')).toThrow(/no primitive ip/);
+    expect(() => addInstanceParam(addInstanceParam(cib, 'nfs', 'tickle_clients', 'true'), 'nfs', 'tickle_clients', 'false')).toThrow(/already/);
   });
 });

@@ -74,6 +74,8 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
   /** Fences of partitions nobody planned (starvation), each resolved by resolveUnplannedFence. */
   let unplannedFences = 0;
   const hogMode = process.env.OCFKIT_E2E_CPU_HOG === '1';
+  // The connection reset on takeover (nfsserver tickle_clients), measured against the same suite without it.
+  const tickleMode = process.env.OCFKIT_E2E_TICKLE === '1';
   let n1: Guest;
   let n2: Guest;
   let client: NfsClient;
@@ -145,7 +147,8 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const quiet = await waitForQuietMachine({ timeoutMs: 10 * MIN, intervalMs: 15_000, log });
     timings.waitForOtherQemu = quiet.waitedMs;
     if (quiet.busy.length) notes.push(`${quiet.busy.length} other qemu process(es) were running during the suite`);
-    const up = await startHaNfsBed(log, { opTimeoutScale: hogMode ? 3 : 1 });
+    const up = await startHaNfsBed(log, { opTimeoutScale: hogMode ? 3 : 1, nfsParams: tickleMode ? { tickle_clients: 'true' } : {} });
+    if (tickleMode) notes.push('nfsserver tickle_clients=true (clients\' TCP connections reset after a takeover)');
     bed = up.bed;
     work = up.work;
     n1 = up.n1;

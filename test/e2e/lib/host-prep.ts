@@ -65,3 +65,16 @@ export function scaleOpTimeouts(xml: string, factor: number, defaultTimeoutS: nu
   if (!/<\/configuration>/.test(scaled)) throw new Error('scaleOpTimeouts: no </configuration> in the CIB');
   return scaled.replace(/<\/configuration>/, `  ${defaults}</configuration>`);
 }
+
+/**
+ * The CIB with instance parameter `name`=`value` added to primitive `rsc` (which must not have it yet),
+ * as `pcs resource update` would. Used by the end-to-end pass that measures nfsserver's
+ * tickle_clients (OCFKIT_E2E_TICKLE=1); the result is checked with `ocf-gen validate` like any CIB.
+ */
+export function addInstanceParam(xml: string, rsc: string, name: string, value: string): string {
+  const attrs = `${rsc}-instance_attributes`;
+  const open = new RegExp(`(<primitive id="${rsc}"[^>]*>\\s*<instance_attributes id="${attrs}">)`);
+  if (!open.test(xml)) throw new Error(`addInstanceParam: no primitive ${rsc} with instance_attributes ${attrs}`);
+  if (xml.includes(`id="${attrs}-${name}"`)) throw new Error(`addInstanceParam: ${rsc} has ${name} already`);
+  return xml.replace(open, `$1\n            <nvpair id="${attrs}-${name}" name="${name}" value="${value}"/>`);
+}

@@ -8,7 +8,7 @@ import { installLockProbe, NfsClient } from './client.js';
 import { addVipName, initDrbd, installPackage, VIP } from './ha-nfs.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { host } from '../../qemu/lib/sys.js';
-import { buildAll, OCF_GEN, scaleOpTimeouts, stage, type Staged } from './host-prep.js';
+import { addInstanceParam, buildAll, OCF_GEN, scaleOpTimeouts, stage, type Staged } from './host-prep.js';
 
 /**
  * The HA-NFS bed with fencing, as the end-to-end suite and the soak use it: n1 and n2 with a
@@ -66,9 +66,10 @@ export interface HaNfsBed {
 /**
  * Builds, stages, boots, sets up DRBD and forms the cluster (without loading the CIB yet). With
  * `opTimeoutScale` (the CPU-hog pass only) the CIB's operation timeouts are multiplied by it and
- * probes get 20 s × it (see scaleOpTimeouts); the result is checked with `ocf-gen validate`.
+ * probes get 20 s × it (see scaleOpTimeouts); with `nfsParams` the nfs resource gets these
+ * parameters too (the tickle_clients pass). The result is checked with `ocf-gen validate`.
  */
-export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScale?: number } = {}): Promise<HaNfsBed> {
+export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScale?: number; nfsParams?: Record<string, string> } = {}): Promise<HaNfsBed> {
   const timings: Record<string, number> = {};
   const creds: BmcCredentials = { username: 'fencer', password: randomBytes(6).toString('hex') };
   let t = Date.now();
@@ -81,6 +82,15 @@ export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScal
     const v = host(OCF_GEN, ['validate', staged.cibXml], { allowFail: true, timeoutMs: 120_000 });
     if (v.code !== 0) throw new Error(`the CIB with operation timeouts ×${o.opTimeoutScale} does not validate:\n${v.stdout}${v.stderr}`);
     log(`e2e: operation timeouts ×${o.opTimeoutScale} (slow bed), op_defaults timeout ${20 * o.opTimeoutScale}s; ocf-gen validate: ok`);
+  }
+  const extra = Object.entries(o.nfsParams ?? {});
+  if (extra.length) {
+    let xml = readFileSync(staged.cibXml, 'utf8');
+    for (const [k, v] of extra) xml = addInstanceParam(xml, 'nfs', k, v);
+    writeFileSync(staged.cibXml, xml);
+    const v = host(OCF_GEN, ['validate', staged.cibXml], { allowFail: true, timeoutMs: 120_000 });
+    if (v.code !== 0) throw new Error(`the CIB with nfs ${extra.map(([k, x]) => `${k}=${x}`).join(' ')} does not validate:\n${v.stdout}${v.stderr}`);
+    log(`e2e: nfs ${extra.map(([k, x]) => `${k}=${x}`).join(' ')}; ocf-gen validate: ok`);
   }
   timings.hostPrep = Date.now() - t;
 
