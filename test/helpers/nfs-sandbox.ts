@@ -151,3 +151,18 @@ export function serveNfsStandin(n: Sandbox, logDir: string): void {
   n.detach([process.execPath, join(ROOT, 'test', 'fixtures', 'nfs-standin', 'nfs-rpc-standin.cjs')], log);
   waitFor('the NFS stand-in to register', () => existsSync(log) && readFileSync(log, 'utf8').includes('registered'), 15_000, () => readFileSync(log, 'utf8'));
 }
+
+/** The sandboxes a test file makes, all killed by `killAll` (after each test, and at the end). */
+export function sandboxRegistry(): { sandbox: () => Sandbox; killAll: () => void } {
+  const made: Sandbox[] = [];
+  return {
+    sandbox: () => {
+      const s = new Sandbox();
+      made.push(s);
+      return s;
+    },
+    killAll: () => {
+      for (const s of made.splice(0)) s.kill();
+    },
+  };
+}

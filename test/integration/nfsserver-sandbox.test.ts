@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEtab, parseExportfsVerbose, exportedFsid } from '../../src/sys/nfs/etab.js';
 import { NOTIFIER_SCRIPT, notifierArgs } from '../../src/sys/nfs/notify.js';
 import { AGENTS_EXE, type AgentRun } from '../helpers/agent.js';
-import { runAllButNfsd, Sandbox, serveNfsStandin, sleepMs, smRecord, statd, waitFor } from '../helpers/nfs-sandbox.js';
+import { runAllButNfsd, Sandbox, sandboxRegistry, serveNfsStandin, sleepMs, smRecord, statd, waitFor } from '../helpers/nfs-sandbox.js';
 import { have, isRoot, uniqueName } from '../helpers/system.js';
 
 /**
@@ -22,12 +22,7 @@ import { have, isRoot, uniqueName } from '../helpers/system.js';
  */
 
 let base: string;
-const sandboxes: Sandbox[] = [];
-const sandbox = () => {
-  const s = new Sandbox();
-  sandboxes.push(s);
-  return s;
-};
+const { sandbox, killAll } = sandboxRegistry();
 
 beforeAll(() => {
   if (!isRoot()) throw new Error('these tests need root (namespaces, bind mounts, daemons)');
@@ -37,11 +32,9 @@ beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'ocfkit-nfsbox-'));
   chmodSync(base, 0o755); // statd and sm-notify drop root: they must reach their directories
 });
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.kill();
-});
+afterEach(killAll);
 afterAll(() => {
-  for (const s of sandboxes.splice(0)) s.kill();
+  killAll();
   if (base) rmSync(base, { recursive: true, force: true });
 });
 

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NOTIFIER_SCRIPT, notifierArgs } from '../../src/sys/nfs/notify.js';
 import { CLIENT_LIST, loadClientConnections, tickleTcp } from '../../src/sys/nfs/tickle.js';
 import { AGENTS_EXE } from '../helpers/agent.js';
-import { runAllButNfsd, Sandbox, serveNfsStandin, sleepMs, statd, waitFor } from '../helpers/nfs-sandbox.js';
+import { runAllButNfsd, Sandbox, sandboxRegistry, serveNfsStandin, sleepMs, statd, waitFor } from '../helpers/nfs-sandbox.js';
 import { have, isRoot, uniqueName } from '../helpers/system.js';
 
 /**
@@ -23,12 +23,7 @@ import { have, isRoot, uniqueName } from '../helpers/system.js';
  */
 
 let base: string;
-const sandboxes: Sandbox[] = [];
-const sandbox = () => {
-  const s = new Sandbox();
-  sandboxes.push(s);
-  return s;
-};
+const { sandbox, killAll } = sandboxRegistry();
 
 beforeAll(() => {
   if (!isRoot()) throw new Error('these tests need root (namespaces, bind mounts, daemons)');
@@ -39,11 +34,9 @@ beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'ocfkit-tickle-'));
   chmodSync(base, 0o755); // statd drops root: it must reach its directory
 });
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.kill();
-});
+afterEach(killAll);
 afterAll(() => {
-  for (const s of sandboxes.splice(0)) s.kill();
+  killAll();
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
@@ -73,34 +66,36 @@ function lan() {
   return { ip, client, plug };
 }
 
+/** A node serving the floating address on the client's bridge, and the client connected to it. */
+function servingWithClient() {
+  const { ip, client, plug } = lan();
+  const node = sandbox();
+  const { infodir, params } = runAllButNfsd(node, mkdtempSync(join(base, 'node-')), ip.float);
+  serveNfsStandin(node, base);
+  const port = plug(node, ip.old);
+  node.run(['ip', 'addr', 'add', `${ip.float}/24`, 'dev', port.dev]);
+  const clientLog = join(base, `client-${client.pid}.log`);
+  client.detach([process.execPath, '-e', CLIENT, ip.float], clientLog);
+  const log = () => (existsSync(clientLog) ? readFileSync(clientLog, 'utf8') : '');
+  waitFor('the client to connect', () => /connected \d+/.test(log()), 10_000, log);
+  const recorded = `${ip.float}:2049 ${ip.client}:${/connected (\d+)/.exec(log())![1]}\n`;
+  return { ip, client, plug, node, port, infodir, params: { ...params, tickle_clients: 'true' }, list: join(infodir, CLIENT_LIST), log, recorded };
+}
+
 /**
  * The client connected to the old node, the old node's monitor recording it, the old node gone
  * silently, the new node plugged in with its notifier started as the agent's start does (with the
  * recorded list when `tickle`). Returns when IPaddr2 on the new node has returned from start.
  */
 function takeover(o: { tickle: boolean }) {
-  const { ip, client, plug } = lan();
-  const old = sandbox();
-  const { infodir, params } = runAllButNfsd(old, mkdtempSync(join(base, 'node-')), ip.float);
-  serveNfsStandin(old, base);
-  const oldPort = plug(old, ip.old);
-  old.run(['ip', 'addr', 'add', `${ip.float}/24`, 'dev', oldPort.dev]);
-
-  const clientLog = join(base, `client-${client.pid}.log`);
-  client.detach([process.execPath, '-e', CLIENT, ip.float], clientLog);
-  const log = () => (existsSync(clientLog) ? readFileSync(clientLog, 'utf8') : '');
-  waitFor('the client to connect', () => /connected \d+/.test(log()), 10_000, log);
-  const clientPort = /connected (\d+)/.exec(log())![1];
-
-  const tickleParams = { ...params, tickle_clients: 'true' };
-  const list = join(infodir, CLIENT_LIST);
+  const { ip, client, plug, node: old, port: oldPort, infodir, params, list, log, recorded } = servingWithClient();
   // A probe records nothing (it may run on a node that does not serve); a recurring monitor does.
-  let r = old.agent('monitor', tickleParams);
+  let r = old.agent('monitor', params);
   expect(r.code, r.stderr).toBe(0);
   expect(existsSync(list)).toBe(false);
-  r = old.agent('monitor', tickleParams, { interval: 10_000 });
+  r = old.agent('monitor', params, { interval: 10_000 });
   expect(r.code, r.stderr).toBe(0);
-  expect(readFileSync(list, 'utf8')).toBe(`${ip.float}:2049 ${ip.client}:${clientPort}\n`);
+  expect(readFileSync(list, 'utf8')).toBe(recorded);
   expect(statSync(list).uid).toBe(0);
   expect(statSync(list).mode & 0o777).toBe(0o600);
 
@@ -146,22 +141,11 @@ describe('connection reset on takeover (tickle_clients)', () => {
   });
 
   it("stop records the connections made since the last monitor before nfsd closes them; a stop with none keeps the list", () => {
-    const { ip, client, plug } = lan();
-    const node = sandbox();
-    const { infodir, params } = runAllButNfsd(node, mkdtempSync(join(base, 'node-')), ip.float);
-    serveNfsStandin(node, base);
-    const port = plug(node, ip.old);
-    node.run(['ip', 'addr', 'add', `${ip.float}/24`, 'dev', port.dev]);
-    const clientLog = join(base, `client-${client.pid}.log`);
-    client.detach([process.execPath, '-e', CLIENT, ip.float], clientLog);
-    const log = () => (existsSync(clientLog) ? readFileSync(clientLog, 'utf8') : '');
-    waitFor('the client to connect', () => /connected \d+/.test(log()), 10_000, log);
-    const list = join(infodir, CLIENT_LIST);
+    const { client, node, infodir, params, list, recorded } = servingWithClient();
     expect(existsSync(list)).toBe(false);
 
-    let r = node.agent('stop', { ...params, tickle_clients: 'true' }, { timeout: 20_000 });
+    let r = node.agent('stop', params, { timeout: 20_000 });
     expect(r.code, r.stderr).toBe(0);
-    const recorded = `${ip.float}:2049 ${ip.client}:${/connected (\d+)/.exec(log())![1]}\n`;
     expect(readFileSync(list, 'utf8')).toBe(recorded);
 
     // Bound again with nothing connected (a start that failed before serving): the list stays.
@@ -169,7 +153,7 @@ describe('connection reset on takeover (tickle_clients)', () => {
     client.run(['ip', 'link', 'set', 'br0', 'down']);
     node.run(['kill', ...node.pids('node').map(String)]); // the stand-in: its connection closes (the FIN goes nowhere)
     waitFor('no connection on port 2049', () => !node.run(['cat', '/proc/net/tcp', '/proc/net/tcp6']).split('\n').some((l) => / 01 /.test(l) && /:0801 /.test(l)));
-    r = node.agent('stop', { ...params, tickle_clients: 'true' }, { timeout: 20_000 });
+    r = node.agent('stop', params, { timeout: 20_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(list, 'utf8')).toBe(recorded);
   });
