@@ -180,7 +180,7 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
     const table = checkedTable(ctx);
     for (const prog of requiredPrograms(p)) if (!which(prog)) throw fail.installed(`${prog} is not installed (nfs-kernel-server, nfs-common, rpcbind)`);
     if (p.nfs_init_script && !isExecutable(p.nfs_init_script)) throw fail.installed(`${p.nfs_init_script} is not an executable file`);
-    if (p.tickle_clients && !tickleTcp()) throw fail.installed('tickle_clients needs tickle_tcp (resource-agents)');
+    if (p.tickle_clients && !tickleTcp(ctx.env)) throw fail.installed('tickle_clients needs tickle_tcp (resource-agents)');
     if (p.nfs_shared_infodir) {
       const problem = infodirProblem(p.nfs_shared_infodir);
       if (problem) throw fail.installed(problem);
@@ -283,7 +283,7 @@ function requiredPrograms(p: Params): string[] {
   if (!p.nfsv4_only && !p.nfs_no_notify) progs.push('sm-notify', 'setsid', 'setpriv', 'ip');
   if (p.tickle_clients) progs.push('setsid', 'ip');
   if (p.nfs_server_scope) progs.push('unshare');
-  return progs;
+  return [...new Set(progs)];
 }
 
 function statdConfig(p: Params): StatdConfig {
@@ -550,7 +550,7 @@ async function scheduleNotify(ctx: NfsCtx, dir: string, o: { notify: boolean; ti
  */
 function clientsToReset(ctx: NfsCtx): { file: string; program: string } | undefined {
   const p = ctx.params;
-  const program = tickleTcp();
+  const program = tickleTcp(ctx.env);
   if (!p.tickle_clients || !p.nfs_shared_infodir || !program) return undefined;
   const file = rsc(ctx, 'tickle');
   const n = loadClientConnections(p.nfs_shared_infodir, addressList(p.nfs_ip), file);

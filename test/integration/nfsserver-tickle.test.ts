@@ -29,7 +29,7 @@ beforeAll(() => {
   if (!isRoot()) throw new Error('these tests need root (namespaces, bind mounts, daemons)');
   const missing = ['unshare', 'nsenter', 'setsid', 'ip', 'rpcbind', 'rpc.statd', 'rpc.mountd', 'exportfs'].filter((t) => !have(t));
   if (missing.length) throw new Error(`missing tools: ${missing.join(', ')} (install util-linux iproute2 nfs-kernel-server)`);
-  if (!tickleTcp()) throw new Error('tickle_tcp is missing (install resource-agents)');
+  if (!tickleTcp(process.env)) throw new Error('tickle_tcp is missing (install resource-agents)');
   if (!existsSync(AGENTS_EXE)) throw new Error(`${AGENTS_EXE} is not built: node scripts/build.mjs agents`);
   base = mkdtempSync(join(tmpdir(), 'ocfkit-tickle-'));
   chmodSync(base, 0o755); // statd drops root: it must reach its directory
@@ -114,7 +114,7 @@ function takeover(o: { tickle: boolean }) {
   if (o.tickle) {
     // What start does before it starts the notifier (the file goes to the new node's own /run).
     expect(loadClientConnections(infodir, [ip.float], `/proc/${fresh.pid}/root${state('tickle')}`)).toBe(1);
-    tickle = { file: state('tickle'), program: tickleTcp()! };
+    tickle = { file: state('tickle'), program: tickleTcp(process.env)! };
   }
   const args = notifierArgs({ waitFor: [ip.float], names: [], statdDir: '/var/lib/nfs', waitSeconds: 60, pidFile: state('notify.pid'), failedFile: state('notify.failed'), tag: 'nfsserver(nfs)', statdOwner: statd(), tickle });
   fresh.run(['setsid', '-f', 'sh', '-c', NOTIFIER_SCRIPT, ...args]);

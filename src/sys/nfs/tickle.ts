@@ -1,9 +1,10 @@
-import { accessSync, constants, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeStateFile } from '../../ocf/state-file.js';
 import { parseIp } from '../net/inet.js';
 import { establishedTo, parseTickleLines, tickleLines } from '../net/tcp-table.js';
 import { readPlainFile, writeFileAtomic } from './files.js';
+import { findHaBin } from '../which.js';
 
 /**
  * Connection reset on takeover ("tickle ACKs", as CTDB and resource-agents' portblock do it). A
@@ -20,19 +21,8 @@ import { readPlainFile, writeFileAtomic } from './files.js';
 /** The list's name in the shared state directory (root's file; the directory may be statd's). */
 export const CLIENT_LIST = 'ocfkit-tcp-clients';
 export const NFS_PORT = 2049;
-const TICKLE_TCP = ['/usr/libexec/heartbeat/tickle_tcp', '/usr/lib/heartbeat/tickle_tcp'];
-
-/** resource-agents' tickle_tcp, where this distribution puts it. */
-export function tickleTcp(): string | undefined {
-  return TICKLE_TCP.find((p) => {
-    try {
-      accessSync(p, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+/** resource-agents' tickle_tcp, where this distribution puts it (HA_BIN first). */
+export const tickleTcp = (env: NodeJS.ProcessEnv): string | undefined => findHaBin('tickle_tcp', env);
 
 const canonical = (addresses: readonly string[]) => addresses.map((a) => parseIp(a)?.text).filter((a): a is string => a !== undefined);
 
