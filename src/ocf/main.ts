@@ -10,10 +10,18 @@ import { createRunner, type Runner } from './run.js';
 import { capExitReason } from './exit-reason.js';
 import { degradedCode } from './degraded.js';
 import { writeStderr, writeStdout } from './stdio.js';
+import { startedAtMs } from '../sys/processes.js';
 
 export interface Io {
   stdout(s: string): void;
   stderr(s: string): void;
+  /**
+   * When the operation began for Pacemaker (ms since the epoch): the agent
+   * process's creation, so time lost before our code ran (a starved CPU,
+   * the runtime's start-up) counts against OCF_RESKEY_CRM_meta_timeout as it
+   * does for execd. Unset (in-process callers): now.
+   */
+  startedAt?: number;
 }
 
 const processIo: Io = { stdout: writeStdout, stderr: writeStderr };
@@ -130,7 +138,8 @@ export async function runAgentAction(decl: AgentDecl, action: string | undefined
   }
 
   const isProbe = action === 'monitor' && ocfEnv.meta.intervalMs === 0;
-  const deadline = new Deadline(ocfEnv.meta.timeoutMs ?? defaultTimeoutMs(decl, action));
+  const deadline = new Deadline(ocfEnv.meta.timeoutMs ?? defaultTimeoutMs(decl, action), Math.min(Date.now(), io.startedAt ?? Date.now()));
+  reportLateStart(deadline, log);
   const pendingFile = pendingFileOf(ocfEnv.rsctmp, decl.name, ocfEnv.instance);
   const finish = (result: OcfError | number): number => {
     if (typeof result === 'number') return result;
@@ -235,5 +244,13 @@ export async function multiCallMain(
     return OCF.ERR_ARGS;
   }
   const decl = typeof entry === 'function' ? await entry() : entry;
-  return runAgentAction(decl, action, process.env);
+  return runAgentAction(decl, action, process.env, { ...processIo, startedAt: startedAtMs() });
+}
+
+/** Start-up that ate a good part of the timeout is worth a line: it explains a timeout that follows. */
+function reportLateStart(deadline: Deadline, log: Logger): void {
+  const lateMs = Date.now() - deadline.startedAt;
+  const line = `started ${(lateMs / 1000).toFixed(1)}s after execd created the process; ${(deadline.remaining() / 1000).toFixed(1)}s of the ${deadline.timeoutMs / 1000}s timeout left`;
+  if (lateMs > 1000 && lateMs > deadline.timeoutMs / 4) log.warn(`${line} (a starved CPU?)`);
+  else if (lateMs > 1000) log.debug(line);
 }

@@ -62,6 +62,33 @@ export function processStartTime(pid: number, proc = '/proc'): string | undefine
   return !s || s.state === 'Z' || s.state === 'X' ? undefined : s.startTime;
 }
 
+/**
+ * Clock ticks per second of /proc/<pid>/stat's starttime: the kernel reports
+ * it in USER_HZ, which is 100 on every Linux architecture (sysconf(_SC_CLK_TCK)).
+ */
+const USER_HZ = 100;
+
+/**
+ * Wall-clock time (ms) at which process `pid` was created, from its starttime
+ * against /proc/uptime (both count from boot on the same clock): for an
+ * agent, the moment execd forked it and started its own timer. Undefined when
+ * /proc cannot tell (then callers take "now").
+ */
+export function startedAtMs(pid: number | 'self' = 'self', proc = '/proc', now = Date.now()): number | undefined {
+  const s = readStat(pid, proc);
+  let uptimeS: number;
+  try {
+    uptimeS = Number.parseFloat(readFileSync(`${proc}/uptime`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const ticks = Number(s?.startTime);
+  if (!s || !Number.isFinite(ticks) || !Number.isFinite(uptimeS)) return undefined;
+  const ageMs = Math.round(uptimeS * 1000 - (ticks * 1000) / USER_HZ);
+  // Both values have 10 ms steps: a fresh process can look a tick younger than zero.
+  return ageMs < -20 ? undefined : now - Math.max(0, ageMs);
+}
+
 /** argv of a process (empty for kernel threads and vanished processes). */
 export function cmdline(pid: number): string[] {
   let raw: string;

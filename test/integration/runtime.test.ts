@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,26 @@ describe('OCF rules, through a built agent', () => {
     const r = dummy('monitor', { params: { state, sleep_cmd: 30 }, meta: { interval: 10000, timeout: 3000 } });
     expect(r.code).toBe(1);
     expect(r.reason).toMatch(/^sleep 30: killed after 1\.\ds \(operation deadline\)$/);
+  });
+
+  it('counts the op timeout from when the process was created, as execd does: a late start leaves less time', async () => {
+    // The shell stops itself before exec'ing the agent (same process, so the same creation time), as a
+    // starved CPU would hold a freshly forked agent; the agent must not restart the clock when it runs.
+    const env = ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'OCF_ROOT=/usr/lib/ocf', 'OCF_RESOURCE_INSTANCE=d1', `OCF_RESKEY_state=${state}`];
+    const meta = ['OCF_RESKEY_sleep_cmd=30', 'OCF_RESKEY_CRM_meta_interval=10000', 'OCF_RESKEY_CRM_meta_timeout=6000'];
+    const child = spawn('bash', ['-c', 'kill -STOP $$; exec env -i "$@"', 'sh', ...env, ...meta, FIXTURE_BUNDLE, 'Dummy', 'monitor'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    while (!/\) T /.test(readFileSync(`/proc/${child.pid}/stat`, 'utf8'))) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill('SIGCONT');
+    const code = await exited;
+    expect(code).toBe(1);
+    // Of 6 s less the 0.6 s margin, 3 s went before exec: sleep is ended after ~0.9 s, not ~3.9 s.
+    const killedAfter = Number(/sleep 30: killed after (\d+\.\d)s \(operation deadline\)/.exec(stderr)?.[1]);
+    expect(killedAfter).toBeLessThan(2);
+    expect(stderr).toMatch(/WARNING: started 3\.\ds after execd created the process; \d\.\ds of the 6s timeout left \(a starved CPU\?\)/);
   });
 
   it('logs to HA_LOGFILE with the agent(instance)[pid] tag; debug only with HA_debug', () => {
