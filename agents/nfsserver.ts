@@ -10,7 +10,7 @@ import { normalizePath, pathProblem } from '../src/sys/nfs/files.js';
 import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
 import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodir } from '../src/sys/nfs/infodir.js';
 import { bindInfodir, ensureNfsdFs, mountRpcPipefs, rpcPipefsMounted, unbindInfodir, unmountRpcPipefs } from '../src/sys/nfs/mounts.js';
-import { kernelCanServeNfs, nfsdFsMounted, nfsdThreads, nfsdVersions } from '../src/sys/nfs/nfsd.js';
+import { kernelCanServeNfs, NFSD_FS, nfsdFsMounted, nfsdThreads, nfsdVersions, NFSV4_TIME_MAX, NFSV4_TIME_MIN, nfsv4Times, setNfsv4Times } from '../src/sys/nfs/nfsd.js';
 import { addressesOf, hostNameOf, notifyFailure, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
 import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/processes.js';
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
@@ -128,6 +128,18 @@ Exports without fsid= get one derived from the path (derive_fsid).`,
   }),
   nfsd_threads: param.integer({ shortdesc: 'Number of nfsd threads', longdesc: 'nfsd threads to start. Unset: rpc.nfsd\'s default ([nfsd] threads in /etc/nfs.conf, else 8).', min: 1, max: 8192 }),
   nfsd_args: param.string({ shortdesc: 'rpc.nfsd options', longdesc: 'Extra options for rpc.nfsd, separated by spaces (e.g. "-V 4.2 -N 4.0").' }),
+  nfsv4_grace_time: param.integer({
+    shortdesc: 'NFSv4 grace period (s)',
+    longdesc: `How long after nfsd starts (a takeover included) NFSv4 clients may reclaim their state and new OPENs and locks wait (${NFSD_FS}/nfsv4gracetime, set before nfsd starts). Must be at least the lease time: a client learns of the restart only when it next renews. Unset: the kernel's (90 s).`,
+    min: NFSV4_TIME_MIN,
+    max: NFSV4_TIME_MAX,
+  }),
+  nfsv4_lease_time: param.integer({
+    shortdesc: 'NFSv4 lease time (s)',
+    longdesc: `How often NFSv4 clients must renew their leases (${NFSD_FS}/nfsv4leasetime, set before nfsd starts); a shorter lease allows a shorter grace period, at the cost of more renewals. Unset: the kernel's (90 s).`,
+    min: NFSV4_TIME_MIN,
+    max: NFSV4_TIME_MAX,
+  }),
   mountd_port: port('rpc.mountd port', 'Fixed port for rpc.mountd (-p), for firewalls.'),
   statd_port: port('rpc.statd port', 'Fixed port for rpc.statd\'s listeners (-p).'),
   statd_outgoing_port: port('sm-notify source port', 'Fixed source port for rpc.statd/sm-notify notifications (-o).'),
@@ -175,6 +187,8 @@ nfs_init_script); with systemd as PID 1 it uses the distribution's units.`,
     const p = ctx.params;
     if (p.nfs_shared_infodir && ctx.meta.clone !== undefined) throw fail.configured('nfs_shared_infodir cannot be used in a clone: one node at a time owns the NFS state');
     if (p.nfs_shared_infodir && (p.nfs_shared_infodir === NFS_STATE_DIR || p.nfs_shared_infodir.startsWith(`${NFS_STATE_DIR}/`))) throw fail.configured(`nfs_shared_infodir must not be ${NFS_STATE_DIR} or below it`);
+    const graceProblem = graceLeaseProblem(p);
+    if (graceProblem) throw fail.configured(graceProblem);
     if (p.tickle_clients && (!p.nfs_shared_infodir || !addressList(p.nfs_ip).length)) throw fail.configured('tickle_clients needs nfs_ip and nfs_shared_infodir (the client list moves with the shared state)');
     // …then this node (5: another node may be fine).
     const table = checkedTable(ctx);
@@ -306,7 +320,9 @@ function serverConfig(ctx: NfsCtx): ServerConfig {
     lockdUdpPort: p.lockd_udp_port,
     statd: statdConfig(p),
     pipefsDir: p.rpcpipefs_dir,
-    records: { mountd: rsc(ctx, 'mountd.pid'), idmapd: rsc(ctx, 'idmapd.pid') },
+    records: { mountd: rsc(ctx, 'mountd.pid'), idmapd: rsc(ctx, 'idmapd.pid'), nfsdcld: rsc(ctx, 'nfsdcld.pid') },
+    bound: p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : false,
+    find: which,
     which: (prog) => which(prog) ?? prog,
   };
 }
@@ -478,6 +494,7 @@ async function start(ctx: NfsCtx): Promise<number> {
   await mountRpcPipefs(ctx, p.rpcpipefs_dir);
 
   const server = serverConfig(ctx);
+  applyNfsv4Times(ctx, nfsdWasUp);
   if (!p.nfsv4_only) {
     const restored = restoreNotifyList(server.statd.dir, (m) => ctx.log.warn(m));
     if (restored.length) ctx.log.info(`clients to notify, from the saved list: ${restored.join(', ')}`);
@@ -485,6 +502,7 @@ async function start(ctx: NfsCtx): Promise<number> {
   ctx.log.info(`starting the NFS server (${server.backend})`);
   await startDaemons(ctx, server);
   warnAboutVersions(ctx);
+  warnAboutNfsv4Times(ctx);
 
   if (table.exports.length) await applyExports(ctx, table.exports, { removeOthers: Boolean(p.nfs_shared_infodir) });
   recordApplied(rsc(ctx, 'exports.json'), appliedOf(table.exports));
@@ -587,6 +605,40 @@ function ownerOfSm(dir: string): { uid: number; gid: number } {
 function warnAboutVersions(ctx: NfsCtx): void {
   const v = nfsdVersions();
   if (ctx.params.nfsv4_only && v?.['3']) ctx.log.warn('nfsv4_only is set but nfsd serves NFSv3');
+}
+
+/** The kernel's NFSv4 lease and grace time when nothing sets them. */
+const KERNEL_NFSV4_TIME = 90;
+
+/** A grace period shorter than the lease lets a client miss the restart and lose its state; rpc.nfsd's own options would race ours. */
+function graceLeaseProblem(p: Params): string | undefined {
+  const lease = p.nfsv4_lease_time ?? KERNEL_NFSV4_TIME;
+  if (p.nfsv4_grace_time !== undefined && p.nfsv4_grace_time < lease) {
+    return `nfsv4_grace_time (${p.nfsv4_grace_time}s) is shorter than the lease time (${p.nfsv4_lease_time === undefined ? 'the kernel\'s ' : 'nfsv4_lease_time, '}${lease}s): clients could miss the grace period`;
+  }
+  if (p.nfsv4_lease_time !== undefined && p.nfsv4_grace_time === undefined && p.nfsv4_lease_time > KERNEL_NFSV4_TIME) {
+    return `nfsv4_lease_time (${p.nfsv4_lease_time}s) is longer than the kernel's grace period (${KERNEL_NFSV4_TIME}s): set nfsv4_grace_time too`;
+  }
+  const own = (p.nfsd_args ?? '').split(/\s+/).find((a) => /^(-G|-L|--grace-time|--lease-time)(=|$)/.test(a) || /^-[GL]\d/.test(a));
+  if (own && (p.nfsv4_grace_time !== undefined || p.nfsv4_lease_time !== undefined)) return `nfsd_args sets ${own} as well as nfsv4_grace_time/nfsv4_lease_time: use one`;
+  return undefined;
+}
+
+/** Before nfsd starts: the kernel takes the times only while no nfsd runs. */
+function applyNfsv4Times(ctx: NfsCtx, nfsdWasUp: boolean): void {
+  const want = { grace: ctx.params.nfsv4_grace_time, lease: ctx.params.nfsv4_lease_time };
+  if (want.grace === undefined && want.lease === undefined) return;
+  if (nfsdWasUp) return; // warnAboutNfsv4Times says whether what runs differs
+  for (const problem of setNfsv4Times(want)) ctx.log.warn(`cannot set the NFSv4 grace/lease time: ${problem}`);
+}
+
+/** What nfsd runs with, when it is not what the parameters ask (nfsd kept running, or /etc/nfs.conf's [nfsd] grace-time/lease-time won). */
+function warnAboutNfsv4Times(ctx: NfsCtx): void {
+  const now = nfsv4Times();
+  const want = { grace: ctx.params.nfsv4_grace_time, lease: ctx.params.nfsv4_lease_time };
+  for (const k of ['grace', 'lease'] as const) {
+    if (want[k] !== undefined && now[k] !== undefined && now[k] !== want[k]) ctx.log.warn(`nfsd runs with an NFSv4 ${k} time of ${now[k]}s, not nfsv4_${k}_time=${want[k]}s: it applies from nfsd's next start`);
+  }
 }
 
 async function stop(ctx: NfsCtx): Promise<number> {

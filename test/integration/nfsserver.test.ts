@@ -103,6 +103,12 @@ describe('validate-all', () => {
     ['a client that exportfs would read as an option', { exports: '/srv/a 10.0.0.0/8(rw) -v(rw)' }, /bad client "-v"/],
     ['a clientspec that exportfs would read as an option', { directory: '/srv/a', clientspec: '-oro' }, /bad clientspec "-oro"/],
     ['export directory with ..', { exports: '/srv/nfs/../../etc 10.0.0.0/8(rw)' }, /"\/srv\/nfs\/\.\.\/\.\.\/etc" has "\." or "\.\." components/],
+    // NFSv4 grace and lease: the kernel's range, and a grace period no shorter than a lease
+    ['a grace time below the kernel\'s minimum', { nfsv4_grace_time: '5' }, /parameter 'nfsv4_grace_time': must be at least 10/],
+    ['a grace period shorter than the kernel\'s lease', { nfsv4_grace_time: '30' }, /nfsv4_grace_time \(30s\) is shorter than the lease time \(the kernel's 90s\)/],
+    ['a grace period shorter than the lease', { nfsv4_grace_time: '20', nfsv4_lease_time: '30' }, /nfsv4_grace_time \(20s\) is shorter than the lease time \(nfsv4_lease_time, 30s\)/],
+    ['a lease longer than the kernel\'s grace period', { nfsv4_lease_time: '120' }, /nfsv4_lease_time \(120s\) is longer than the kernel's grace period \(90s\): set nfsv4_grace_time too/],
+    ['grace set twice', { nfsv4_grace_time: '20', nfsv4_lease_time: '15', nfsd_args: '-G 30' }, /nfsd_args sets -G as well as nfsv4_grace_time/],
   ];
   for (const [what, params, reason] of cases) {
     it(`6 for ${what}`, () => {
@@ -141,7 +147,7 @@ describe('validate-all', () => {
   });
 
   it('a valid configuration passes everything but this kernel (no nfsd here: 5)', () => {
-    const r = nfs('validate-all', { exports: `${exportDir} 10.0.0.0/8(rw,sync)`, nfs_ip: '10.0.0.5', nfs_shared_infodir: join(dir, 'info') });
+    const r = nfs('validate-all', { exports: `${exportDir} 10.0.0.0/8(rw,sync)`, nfs_ip: '10.0.0.5', nfs_shared_infodir: join(dir, 'info'), nfsv4_grace_time: '15', nfsv4_lease_time: '10' });
     if (kernelHasNfsd()) expect(r.code, r.stderr).toBe(0);
     else {
       expect(r.code).toBe(5);

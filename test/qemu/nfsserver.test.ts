@@ -28,6 +28,8 @@ const PARAMS: Record<string, string> = {
   nfs_server_scope: VIP_NAME,
   exports: `${EXPORT} 10.99.0.0/24(rw,sync,no_root_squash,no_subtree_check,fsid=${FSID})`,
   nfs_notify_wait: '600',
+  nfsv4_grace_time: '60',
+  nfsv4_lease_time: '10',
 };
 /** Generous op timeouts: TCG guests on a busy 2-core host are slow. */
 const META = { timeout: 240_000 };
@@ -165,6 +167,10 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     expect(etab.map((e) => exportedFsid(e))).toEqual([{ kind: 'number', value: FSID }]);
   }, 300_000);
 
+  test('nfsd runs with the configured NFSv4 grace and lease times', async () => {
+    expect(await out(n1, ['cat', '/proc/fs/nfsd/nfsv4gracetime', '/proc/fs/nfsd/nfsv4leasetime'])).toBe('60\n10');
+  }, 300_000);
+
   test('statd runs with the configured identity and its state on the shared storage', async () => {
     const [pid] = await pids(n1, 'rpc.statd');
     expect(pid).toBeGreaterThan(0);
@@ -185,7 +191,17 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     await client.run(['mkdir', '-p', '/mnt/nfs4']);
     await client.run(['mount', '-t', 'nfs', '-o', 'vers=4.2,hard,timeo=50', `${VIP_NAME}:${EXPORT}`, '/mnt/nfs4'], { timeoutMs: 180_000 });
     expect(await out(client, ['cat', '/mnt/nfs4/hello.txt'])).toBe('served by nfsd');
-    await client.run(['umount', '/mnt/nfs4'], { timeoutMs: 120_000 });
+    // The NFSv4 client's record (for its reclaim after a takeover) lands on the shared storage, whichever
+    // tracking the kernel chose: nfsdcld's or nfsdcltrack's database, or the legacy v4recovery directory.
+    // Its record (for the reclaim after a takeover) is kept by nfsdcld, which the agent started before nfsd,
+    // in its database on the shared storage.
+    expect(await out(n1, ['sh', '-c', 'dmesg | grep -o "NFSD: Using [a-z]* client tracking operations" | tail -1'])).toBe('NFSD: Using nfsdcld client tracking operations');
+    const [cld] = await pids(n1, 'nfsdcld');
+    expect((await out(n1, ['cat', `/proc/${cld}/cmdline`])).split('\0').filter(Boolean)).toEqual(['/usr/sbin/nfsdcld', '-p', '/var/lib/nfs/rpc_pipefs', '-s', '/var/lib/nfs/nfsdcld']);
+    expect(await out(n1, ['ls', `${INFODIR}/nfsdcld`])).toContain('main.sqlite');
+    // A lock over NFSv4 (nfsd's own state, no lockd): reclaimed after each restart below
+    await client.spawn(['flock', '/mnt/nfs4/lockfile4', 'sleep', '3600'], { log: '/var/log/flock4.log' });
+    await until(async () => (await locksOn(`${EXPORT}/lockfile4`)).length > 0, { timeoutMs: 240_000, what: 'the server holds the NFSv4 client lock' });
     // A lock over NFSv3 (NLM): the server's lockd holds it, its statd records the client on the shared storage
     await client.spawn(['flock', '/mnt/nfs/lockfile', 'sleep', '3600'], { log: '/var/log/flock.log' });
     await until(async () => (await locksOn(`${EXPORT}/lockfile`)).length > 0, { timeoutMs: 120_000, what: 'the server holds the client lock' });
@@ -251,6 +267,7 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     expect(await pids(n1, 'nfsd')).toEqual([]);
     expect(await pids(n1, 'rpc.mountd')).toEqual([]);
     expect(await pids(n1, 'rpc.statd')).toEqual([]);
+    expect(await pids(n1, 'nfsdcld')).toEqual([]);
     expect(await out(n1, ['exportfs'])).toBe('');
     expect(await out(n1, ['cat', `${INFODIR}/etab`])).toBe('');
     expect((await n1.exec(['findmnt', '/var/lib/nfs'])).code).not.toBe(0);
@@ -279,8 +296,16 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
     });
     // The client's lockd reclaims the lock in the grace period: the server holds it again.
     await until(async () => (await locksOn(`${EXPORT}/lockfile`)).length > 0, { timeoutMs: 240_000, what: 'the client reclaims its lock', intervalMs: 3000 });
+    // The NFSv4 client reclaims its lock from the records nfsdcld kept on the shared storage, and the kernel
+    // ends the grace period once every recorded client has (RECLAIM_COMPLETE), not after nfsv4gracetime.
+    await until(async () => (await locksOn(`${EXPORT}/lockfile4`)).length > 0, { timeoutMs: 240_000, what: 'the NFSv4 client reclaims its lock', intervalMs: 3000 });
+    await until(async () => (await out(n1, ['dmesg'])).split('\n').filter((l) => l.includes('NFSD: all clients done reclaiming, ending NFSv4 grace period')).length >= 2, {
+      timeoutMs: 120_000,
+      what: 'the kernel ends the grace period early after both restarts (all recorded clients reclaimed)',
+    });
     // Same fsid, same file handles: the client's open mount still reads (no "Stale file handle").
     expect(await out(client, ['cat', '/mnt/nfs/hello.txt'])).toBe('served by nfsd');
+    expect(await out(client, ['cat', '/mnt/nfs4/hello.txt'])).toBe('served by nfsd');
     expect((await monitor()).code).toBe(0);
     const deep = await deepMonitor();
     expect(deep.code, deep.stderr).toBe(0);
@@ -288,6 +313,7 @@ describe.skipIf(!avail.ok)('nfsserver with the kernel NFS server (QEMU guests)',
 
   test('ocf-tester passes', async () => {
     await client.exec(['umount', '-f', '-l', '/mnt/nfs']);
+    await client.exec(['umount', '-f', '-l', '/mnt/nfs4']);
     await floatDown();
     expect((await agent('stop')).code).toBe(0);
     // ocf-tester's own op timeout (20 s) is too short for TCG guests: a longer one, as a CIB would set.

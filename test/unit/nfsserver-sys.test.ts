@@ -90,10 +90,13 @@ describe('systemd drop-ins', () => {
   it('carry threads, scope, statd identity and mountd port into the units', () => {
     const c: ServerConfig = {
       backend: 'systemd', v4only: false, threads: 16, nfsdArgs: [], scope: 'vip', mountdPort: 892,
-      statd: { identity: '10.0.0.50', dir: '/var/lib/nfs' }, pipefsDir: '/run/rpc_pipefs', records: { mountd: '/run/m', idmapd: '/run/i' }, which: (p) => `/usr/sbin/${p}`,
+      statd: { identity: '10.0.0.50', dir: '/var/lib/nfs' }, pipefsDir: '/run/rpc_pipefs', records: { mountd: '/run/m', idmapd: '/run/i', nfsdcld: '/run/c' }, bound: true, which: (p) => `/usr/sbin/${p}`, find: (p) => `/usr/sbin/${p}`,
     };
     const d = systemdDropins(c);
-    expect(Object.keys(d).sort()).toEqual(['nfs-mountd.service', 'nfs-server.service', 'rpc-statd.service']);
+    expect(Object.keys(d).sort()).toEqual(['nfs-mountd.service', 'nfs-server.service', 'nfsdcld.service', 'rpc-statd.service']);
+    // NFSv4 client records in the (bound, shared) state directory, rpc_pipefs where the agent mounted it
+    expect(d['nfsdcld.service']).toContain('ExecStart=/usr/sbin/nfsdcld -p /run/rpc_pipefs -s /var/lib/nfs/nfsdcld\n');
+    expect(Object.keys(systemdDropins({ ...c, find: () => undefined }))).not.toContain('nfsdcld.service');
     expect(d['rpc-statd.service']).toContain('ExecStart=/usr/sbin/rpc.statd --no-notify -P /var/lib/nfs -n 10.0.0.50\n');
     expect(d['nfs-mountd.service']).toContain('ExecStart=/usr/sbin/rpc.mountd -p 892\n');
     expect(d['nfs-server.service']).toMatch(/ExecStart=\/usr\/sbin\/unshare --uts -- \/usr\/sbin\/sh -c ".*\$\$1.*" nfsd-scope vip \/usr\/sbin\/rpc.nfsd 16\n/);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fail } from '../../ocf/exit-codes.js';
 import { NFS_STATE_DIR } from './infodir.js';
 import { nfsdThreads } from './nfsd.js';
@@ -16,6 +17,8 @@ export const DAEMON = {
   statd: 'rpc.statd',
   mountd: 'rpc.mountd',
   idmapd: 'rpc.idmapd',
+  /** NFSv4 client tracking daemon (nfs-utils ≥ 2.3.3). */
+  nfsdcld: 'nfsdcld',
   smNotify: 'sm-notify',
   /** nfsd's kernel threads. */
   nfsd: 'nfsd',
@@ -212,6 +215,54 @@ export async function startIdmapd(ops: Ops, pipefsDir: string): Promise<boolean>
     ops.log.warn(`rpc.idmapd did not start: ${(e as Error).message}`);
     return false;
   }
+}
+
+/** Where nfsdcld keeps its database: in the state directory, so on the shared storage while it is bound. */
+export const NFSDCLD_STORAGE = `${NFS_STATE_DIR}/nfsdcld`;
+
+/**
+ * nfsdcld, before nfsd starts: the kernel then tracks NFSv4 clients through
+ * it (upcall v2, kernel ≥ 5.2) instead of nfsdcltrack or the legacy
+ * directory, hands it the clients allowed to reclaim when the grace period
+ * begins, and ends the grace period as soon as all of them have reclaimed
+ * (RECLAIM_COMPLETE) instead of after nfsv4gracetime. An nfsdcld already
+ * running with its database elsewhere (the node's own, started before our
+ * directory was bound) is replaced: a takeover would find no records.
+ * Returns whether it started one. Without nfsdcld the kernel falls back by
+ * itself: a warning, not a failure.
+ */
+export async function startNfsdcld(ops: Ops, o: { pipefsDir: string; bound: boolean; which: (prog: string) => string | undefined }): Promise<boolean> {
+  const exe = o.which('nfsdcld');
+  // rpc_pipefs's nfsd directory is where the kernel opens nfsd's pipe to it: without it nfsdcld has no one to serve.
+  if (!exe || !existsSync(`${o.pipefsDir}/nfsd`)) return false;
+  const stale = await nfsdcldElsewhere(ops, o.bound);
+  if (stale.length) ops.log.info(`replacing nfsdcld ${stale.map((p) => p.pid).join(', ')}: its database is not in the shared ${NFS_STATE_DIR}`);
+  await stopProcesses(ops, 'nfsdcld', stale);
+  if (running(DAEMON.nfsdcld).length) return false;
+  try {
+    await startDaemon(ops, DAEMON.nfsdcld, exe, nfsdcldArgs(o.pipefsDir), 5000);
+    return true;
+  } catch (e) {
+    ops.log.warn(`nfsdcld did not start (${(e as Error).message}): NFSv4 clients are tracked by nfsdcltrack or ${NFS_STATE_DIR}/v4recovery, and the grace period always lasts nfsv4gracetime`);
+    return false;
+  }
+}
+
+/** Running nfsdcld processes whose database is not in our bound state directory (none when nothing is bound: no shared state to miss). */
+export async function nfsdcldElsewhere(ops: Ops, bound: boolean): Promise<Proc[]> {
+  const all = running(DAEMON.nfsdcld);
+  if (!bound || !all.length) return [];
+  const holders = await holdersOfStateDir(ops, DAEMON.nfsdcld);
+  return all.filter((p) => !holders.some((h) => h.pid === p.pid));
+}
+
+/** nfsdcld's arguments: rpc_pipefs where the agent mounted it, the database in the state directory. */
+export const nfsdcldArgs = (pipefsDir: string) => ['-p', pipefsDir, '-s', NFSDCLD_STORAGE];
+
+/** Ends the nfsdcld this resource started, and any that holds our bound state directory (it would keep the unbind from working). */
+export async function stopNfsdcld(ops: Ops, record: string, o: { bound: boolean }): Promise<void> {
+  const recorded = recordedProcesses(record, DAEMON.nfsdcld).filter((p) => inOurNamespaces(p.pid));
+  await stopProcesses(ops, 'nfsdcld', o.bound ? union(recorded, await holdersOfStateDir(ops, DAEMON.nfsdcld)) : recorded);
 }
 
 /** Ends the rpc.idmapd this resource started (recorded at start); a node's own idmapd stays. */

@@ -27,6 +27,44 @@ export function nfsdThreads(dir = NFSD_FS): number | undefined {
   return Number.isFinite(n) ? n : 0;
 }
 
+/** NFSv4 grace period and lease time (seconds) as the kernel has them for the next nfsd start. */
+export interface Nfsv4Times {
+  grace?: number;
+  lease?: number;
+}
+
+const NFSV4_TIME_FILES = { grace: 'nfsv4gracetime', lease: 'nfsv4leasetime' } as const;
+/** The kernel's limits for both (nfsd4_write_time). */
+export const NFSV4_TIME_MIN = 10;
+export const NFSV4_TIME_MAX = 3600;
+
+export function nfsv4Times(dir = NFSD_FS): Nfsv4Times {
+  const out: Nfsv4Times = {};
+  for (const [k, file] of Object.entries(NFSV4_TIME_FILES) as Array<[keyof Nfsv4Times, string]>) {
+    const n = Number.parseInt(read(`${dir}/${file}`) ?? '', 10);
+    if (Number.isFinite(n)) out[k] = n;
+  }
+  return out;
+}
+
+/**
+ * Sets the times nfsd uses from its next start (the kernel refuses them,
+ * EBUSY, while nfsd runs). Returns what could not be set, and why.
+ */
+export function setNfsv4Times(want: Nfsv4Times, dir = NFSD_FS): string[] {
+  const problems: string[] = [];
+  for (const [k, file] of Object.entries(NFSV4_TIME_FILES) as Array<[keyof Nfsv4Times, string]>) {
+    const v = want[k];
+    if (v === undefined) continue;
+    try {
+      writeFileSync(`${dir}/${file}`, `${v}\n`, { flag: 'r+' }); // never create: only the kernel's file
+    } catch (e) {
+      problems.push(`${dir}/${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  return problems;
+}
+
 export interface NfsVersions {
   /** "3", "4", "4.1"… mapped to enabled (true) or disabled (false). */
   [version: string]: boolean;

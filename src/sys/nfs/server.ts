@@ -8,10 +8,14 @@ import {
   nfsdCommand,
   running,
   startIdmapd,
+  nfsdcldArgs,
+  nfsdcldElsewhere,
+  startNfsdcld,
   startMountd,
   startNfsd,
   startStatd,
   stopIdmapd,
+  stopNfsdcld,
   stopMountd,
   stopNfsd,
   stopStatd,
@@ -55,7 +59,11 @@ export interface ServerConfig {
   statd: StatdConfig;
   pipefsDir: string;
   /** Pid files (in HA_RSCTMP) of the daemons this resource started or took over: what stop may end. */
-  records: { mountd: string; idmapd: string };
+  records: { mountd: string; idmapd: string; nfsdcld: string };
+  /** /var/lib/nfs is the shared directory (nfsdcld's database goes there). */
+  bound: boolean;
+  /** The full path of a program, or undefined when it is not installed. */
+  find: (prog: string) => string | undefined;
   /** Absolute program paths, for systemd units. */
   which: (prog: string) => string;
 }
@@ -88,6 +96,8 @@ export function systemdDropins(c: ServerConfig): Record<string, string> {
     [UNITS.mountd]: execStartDropin([c.which('rpc.mountd'), ...mountdArgs({ v4only: c.v4only, port: c.mountdPort })]),
   };
   if (!c.v4only) dropins[UNITS.statd] = execStartDropin([c.which('rpc.statd'), ...statdArgs(c.statd)]);
+  const cld = c.find('nfsdcld');
+  if (cld) dropins[UNITS.cld] = execStartDropin([cld, ...nfsdcldArgs(c.pipefsDir)]);
   return dropins;
 }
 
@@ -105,6 +115,8 @@ async function startWithSystemd(ops: Ops, c: ServerConfig): Promise<void> {
     // restart: a statd already running from boot does not have our identity.
     await systemctl(ops, [statdMismatch ? 'restart' : 'start', UNITS.statd]);
   }
+  // restart: an nfsdcld from boot keeps its database on the local disk (nfsd not running yet picks it up anew).
+  if ((nfsdThreads() ?? 0) === 0 && (await nfsdcldElsewhere(ops, c.bound)).length) await systemctl(ops, ['restart', UNITS.cld], false);
   await systemctl(ops, ['start', UNITS.server]);
   await waitNfsdUp(ops, `systemctl start ${UNITS.server}`);
 }
@@ -128,7 +140,7 @@ async function stopWithSystemd(ops: Ops, c: ServerConfig, serverRunsHere: boolea
   const ourDropins = existsSync(dropinPath(UNITS.server));
   const ourStatd = running(DAEMON.statd).some((p) => isOurStatd(cmdline(p.pid), c.statd));
   for (const unit of systemdUnitsToStop({ v4only: c.v4only, ourDropins, serverRunsHere, ourStatd })) await systemctl(ops, ['stop', unit], false);
-  let reload = removeDropins([UNITS.server, UNITS.mountd, UNITS.statd]);
+  let reload = removeDropins([UNITS.server, UNITS.mountd, UNITS.statd, UNITS.cld]);
   if (existsSync(`/run/systemd/system/${UNITS.statdNotify}`)) {
     await systemctl(ops, ['unmask', '--runtime', UNITS.statdNotify], false);
     reload = true;
@@ -156,6 +168,8 @@ export async function startDaemons(ops: Ops, c: ServerConfig): Promise<void> {
     await ensureRpcbind(ops);
     await startStatd(ops, c.statd);
   }
+  // nfsd picks its NFSv4 client tracking when it starts: nfsdcld must be there first.
+  if ((nfsdThreads() ?? 0) === 0 && (await startNfsdcld(ops, { pipefsDir: c.pipefsDir, bound: c.bound, which: c.find }))) recordProcesses(c.records.nfsdcld, running(DAEMON.nfsdcld));
   if (c.backend === 'init-script') {
     await initScript(ops, c, 'start');
     await waitNfsdUp(ops, `${c.initScript} start`);
@@ -186,4 +200,6 @@ export async function stopDaemons(ops: Ops, c: ServerConfig, o: { bound: boolean
   await stopStatd(ops, c.statd, o);
   await stopIdmapd(ops, c.records.idmapd);
   forgetProcesses(c.records.idmapd);
+  await stopNfsdcld(ops, c.records.nfsdcld, o);
+  forgetProcesses(c.records.nfsdcld);
 }
