@@ -216,6 +216,17 @@ test('the table prints every row with — for what was not measured', () => {
   expect(t.split('\n')).toHaveLength(4);
   expect(t).toMatch(/\| 3 node failure\s+\| SIGKILL\s+\| n1 → n2\s+\| 31\.0\s+\| 40\.5\s+\| 12\s+\| pass\s+\|/);
   expect(t).toMatch(/\| n2\s+\| —\s+\| —\s+\| —\s+\| FAIL \(x\)/);
+  expect(t).not.toContain('NFSv4.2');
+});
+
+test('with an NFSv4.2 stream the table has its gap next to NFSv3\'s', () => {
+  const t = markdownTable([
+    { scenario: '5 resource failure', event: 'kill nfsd', from: 'n1', to: 'n1', takeoverS: 20, gapS: 28.4, gap4S: 95.2, writes: 40, result: 'pass' },
+    { scenario: '6 link cut', event: 'cut', from: 'n1', to: 'n1', gapS: 1.5, writes: 60, result: 'pass' },
+  ]);
+  expect(t.split('\n')[0]).toMatch(/\| takeover \(s\)\s+\| service gap NFSv3 \(s\)\s+\| service gap NFSv4\.2 \(s\)\s+\| writes\s+\|/);
+  expect(t).toMatch(/\| 20\.0\s+\| 28\.4\s+\| 95\.2\s+\| 40\s+\| pass\s+\|/);
+  expect(t).toMatch(/\| 1\.5\s+\| —\s+\| 60\s+\| pass\s+\|/);
 });
 
 describe('the CPU-hog bed: operation timeouts scaled', () => {

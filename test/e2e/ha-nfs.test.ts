@@ -33,7 +33,7 @@ import {
 import { checkLogSequence, checkOrder, lastOp, maxCallId, where, type OpRecord, type Step } from './lib/history.js';
 import { N1_FENCE_DELAY, startHaNfsBed, TOKEN_MS } from './lib/stack.js';
 import { markdownTable, type Row } from './lib/table.js';
-import { serviceGap, takeover } from './lib/timeline.js';
+import { serviceGap, takeover, type Ack } from './lib/timeline.js';
 import { checkData } from './lib/verify.js';
 
 const avail = qemuAvailability();
@@ -110,23 +110,26 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
    * anywhere on the client, and the lock is held by this server (reclaimed after a takeover).
    */
   const verify = async (serving: string) => {
-    expect(await client.alive(client.writerPid), 'writer still running').toBe(true);
-    expect(await client.alive(client.lockPid), 'lock holder still running').toBe(true);
-    const before = (await client.acks()).length;
-    await until(async () => (await client.acks()).length >= before + 3, { timeoutMs: 3 * MIN, intervalMs: 1000, what: 'the client writes again (3 new acknowledged writes)' });
-    const acks = await client.acks();
-    const errors = await client.errors();
-    const file = await client.dataFile();
-    const data = checkData(file, acks, errors);
-    expect(data.problems, 'data on the export vs. acknowledged writes').toEqual([]);
-    expect(await client.kernelProblems(), 'client kernel messages').toEqual([]);
     const g = guest(serving);
-    const lock = await until(async () => {
-      const l = await serverLock(g);
-      return l.procLocks.length > 0 ? l : undefined;
-    }, { timeoutMs: 4 * MIN, intervalMs: 2000, what: `${serving} holds the client's POSIX lock (/proc/locks)` });
-    expect(lock.probe, `a local lock attempt on ${serving} must be refused`).toBe('held');
-    return { acks, lines: data.lines };
+    let v3: { acks: Ack[]; lines: number } | undefined;
+    for (const st of client.streams) {
+      const what = st.spec.label;
+      expect(await st.alive(st.writerPid), `${what} writer still running`).toBe(true);
+      expect(await st.alive(st.lockPid), `${what} lock holder still running`).toBe(true);
+      const before = (await st.acks()).length;
+      await until(async () => (await st.acks()).length >= before + 3, { timeoutMs: 3 * MIN, intervalMs: 1000, what: `the ${what} client writes again (3 new acknowledged writes)` });
+      const acks = await st.acks();
+      const data = checkData(await st.dataFile(), acks, await st.errors());
+      expect(data.problems, `${what}: data on the export vs. acknowledged writes`).toEqual([]);
+      const lock = await until(async () => {
+        const l = await serverLock(g, st.spec.lockName);
+        return l.procLocks.length > 0 ? l : undefined;
+      }, { timeoutMs: 4 * MIN, intervalMs: 2000, what: `${serving} holds the ${what} client's POSIX lock (/proc/locks)` });
+      expect(lock.probe, `a local lock attempt on ${serving} must be refused (${what} lock)`).toBe('held');
+      if (st === client.v3) v3 = { acks, lines: data.lines };
+    }
+    expect(await client.kernelProblems(), 'client kernel messages').toEqual([]);
+    return v3!;
   };
 
   /** Measures the scenario and adds its row. */
@@ -135,10 +138,11 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const acks = await client.acks();
     const probes = await client.probes();
     const gap = serviceGap(acks, ev.at, end);
+    const gap4 = client.v4 ? serviceGap(await client.v4.acks(), ev.at, end) : undefined;
     const tk = o.takeover ? takeover(probes, ev.at, macOf(r.to), end) : undefined;
-    const row: Row = { ...r, takeoverS: tk?.seconds, gapS: gap?.seconds, writes: acks.filter((a) => a.ackAt >= ev.at && a.ackAt <= end).length, result: 'pass' };
+    const row: Row = { ...r, takeoverS: tk?.seconds, gapS: gap?.seconds, gap4S: gap4?.seconds, writes: acks.filter((a) => a.ackAt >= ev.at && a.ackAt <= end).length, result: 'pass' };
     rows.push(row);
-    log(`e2e: ${r.scenario}: takeover ${tk ? `${tk.seconds.toFixed(1)} s (address silent from +${(tk.outageFrom - ev.at).toFixed(1)} s)` : '—'}, service gap ${gap ? `${gap.seconds.toFixed(1)} s (after write ${gap.after.n})` : '—'}, ${row.writes} writes`);
+    log(`e2e: ${r.scenario}: takeover ${tk ? `${tk.seconds.toFixed(1)} s (address silent from +${(tk.outageFrom - ev.at).toFixed(1)} s)` : '—'}, service gap ${gap ? `${gap.seconds.toFixed(1)} s (after write ${gap.after.n})` : '—'}${client.v4 ? `, NFSv4.2 gap ${gap4 ? `${gap4.seconds.toFixed(1)} s (after write ${gap4.after.n})` : '—'}` : ''}, ${row.writes} writes`);
     return { row, tk, gap };
   };
 
@@ -152,7 +156,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const quiet = await waitForQuietMachine({ timeoutMs: 10 * MIN, intervalMs: 15_000, log });
     timings.waitForOtherQemu = quiet.waitedMs;
     if (quiet.busy.length) notes.push(`${quiet.busy.length} other qemu process(es) were running during the suite`);
-    const up = await startHaNfsBed(log, { opTimeoutScale: hogMode ? HOG_OP_TIMEOUT_SCALE : 1, nfsParams: tickleMode ? { tickle_clients: 'true' } : {} });
+    const up = await startHaNfsBed(log, { opTimeoutScale: hogMode ? HOG_OP_TIMEOUT_SCALE : 1, nfsParams: tickleMode ? { tickle_clients: 'true' } : {}, nfs4: true });
     if (tickleMode) notes.push('nfsserver tickle_clients=true (clients\' TCP connections reset after a takeover)');
     bed = up.bed;
     work = up.work;
@@ -179,6 +183,8 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const extra = [
       `--- client: writer errors\n${JSON.stringify(await client.errors().catch(() => []))}`,
       `--- client: lock holder log\n${await client.lockLog().catch(() => '')}`,
+      `--- client: NFSv4.2 writer errors\n${JSON.stringify(await client.v4?.errors().catch(() => []))}`,
+      `--- client: NFSv4.2 lock holder log\n${await client.v4?.lockLog().catch(() => '')}`,
       `--- client: statd (SM_NOTIFY)\n${(await client.statdLog().catch(() => '')).split('\n').filter((l) => /NOTIFY/.test(l)).slice(-10).join('\n')}`,
     ];
     log(`e2e: diagnostics after the failure of "${ctx.task.name}":\n${[...parts, ...extra].join('\n')}`);

@@ -67,9 +67,10 @@ export interface HaNfsBed {
  * Builds, stages, boots, sets up DRBD and forms the cluster (without loading the CIB yet). With
  * `opTimeoutScale` (the CPU-hog pass only) the CIB's operation timeouts are multiplied by it and
  * probes get 20 s × it (see scaleOpTimeouts); with `nfsParams` the nfs resource gets these
- * parameters too (the tickle_clients pass). The result is checked with `ocf-gen validate`.
+ * parameters too (the tickle_clients pass). The result is checked with `ocf-gen validate`. With
+ * `nfs4` the client runs an NFSv4.2 mount, writer and lock holder beside the NFSv3 ones.
  */
-export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScale?: number; nfsParams?: Record<string, string> } = {}): Promise<HaNfsBed> {
+export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScale?: number; nfsParams?: Record<string, string>; nfs4?: boolean } = {}): Promise<HaNfsBed> {
   const timings: Record<string, number> = {};
   const creds: BmcCredentials = { username: 'fencer', password: randomBytes(6).toString('hex') };
   let t = Date.now();
@@ -109,7 +110,7 @@ export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScal
   timings.boot = Date.now() - t;
   const n1 = bed.guest('n1');
   const n2 = bed.guest('n2');
-  const client = new NfsClient(bed.guest('client'));
+  const client = new NfsClient(bed.guest('client'), { nfs4: o.nfs4 });
   try {
     t = Date.now();
     await Promise.all(

@@ -10,6 +10,8 @@ export interface Row {
   /** Seconds, or undefined when not applicable / not measured. */
   takeoverS?: number;
   gapS?: number;
+  /** The service gap of the NFSv4.2 stream, when the suite runs one. */
+  gap4S?: number;
   /** Acknowledged writes during the scenario. */
   writes?: number;
   result: 'pass' | 'FAIL';
@@ -19,8 +21,10 @@ export interface Row {
 const sec = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
 
 export function markdownTable(rows: Row[]): string {
-  const head = ['scenario', 'event', 'service', 'takeover (s)', 'service gap (s)', 'writes', 'result'];
-  const body = rows.map((r) => [r.scenario, r.event, r.from === r.to ? r.to : `${r.from} → ${r.to}`, sec(r.takeoverS), sec(r.gapS), r.writes === undefined ? '—' : String(r.writes), r.note ? `${r.result} (${r.note})` : r.result]);
+  // The NFSv4.2 column only when a stream of it ran: NFSv3 is the measure every run has.
+  const v4 = rows.some((r) => r.gap4S !== undefined);
+  const head = ['scenario', 'event', 'service', 'takeover (s)', v4 ? 'service gap NFSv3 (s)' : 'service gap (s)', ...(v4 ? ['service gap NFSv4.2 (s)'] : []), 'writes', 'result'];
+  const body = rows.map((r) => [r.scenario, r.event, r.from === r.to ? r.to : `${r.from} → ${r.to}`, sec(r.takeoverS), sec(r.gapS), ...(v4 ? [sec(r.gap4S)] : []), r.writes === undefined ? '—' : String(r.writes), r.note ? `${r.result} (${r.note})` : r.result]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
