@@ -10,7 +10,7 @@ import { normalizePath, pathProblem } from '../src/sys/nfs/files.js';
 import { ExportSyntaxError, exportfsParamLines, parseExportTable, resolveExports, type Export } from '../src/sys/nfs/exports.js';
 import { infodirProblem, isBound, NFS_STATE_DIR, onRootFilesystem, prepareInfodir } from '../src/sys/nfs/infodir.js';
 import { bindInfodir, ensureNfsdFs, mountRpcPipefs, rpcPipefsMounted, unbindInfodir, unmountRpcPipefs } from '../src/sys/nfs/mounts.js';
-import { kernelCanServeNfs, NFSD_FS, nfsdFsMounted, nfsdThreads, nfsdVersions, NFSV4_TIME_MAX, NFSV4_TIME_MIN, nfsv4Times, setNfsv4Times } from '../src/sys/nfs/nfsd.js';
+import { kernelCanServeNfs, NFSD_FS, nfsdFsMounted, nfsdThreads, nfsdVersions, KERNEL_NFSV4_TIME, NFSV4_TIME_MAX, NFSV4_TIME_MIN, nfsv4Times, setNfsv4Times } from '../src/sys/nfs/nfsd.js';
 import { addressesOf, hostNameOf, notifyFailure, startNotifier, stopNotifier } from '../src/sys/nfs/notify.js';
 import { cmdline, inOurNamespaces, recordedProcesses } from '../src/sys/nfs/processes.js';
 import { chooseBackend, startDaemons, stopDaemons, type ServerConfig } from '../src/sys/nfs/server.js';
@@ -323,7 +323,6 @@ function serverConfig(ctx: NfsCtx): ServerConfig {
     records: { mountd: rsc(ctx, 'mountd.pid'), idmapd: rsc(ctx, 'idmapd.pid'), nfsdcld: rsc(ctx, 'nfsdcld.pid') },
     bound: p.nfs_shared_infodir ? isBound(p.nfs_shared_infodir) : false,
     find: which,
-    which: (prog) => which(prog) ?? prog,
   };
 }
 
@@ -606,9 +605,6 @@ function warnAboutVersions(ctx: NfsCtx): void {
   const v = nfsdVersions();
   if (ctx.params.nfsv4_only && v?.['3']) ctx.log.warn('nfsv4_only is set but nfsd serves NFSv3');
 }
-
-/** The kernel's NFSv4 lease and grace time when nothing sets them. */
-const KERNEL_NFSV4_TIME = 90;
 
 /** A grace period shorter than the lease lets a client miss the restart and lose its state; rpc.nfsd's own options would race ours. */
 function graceLeaseProblem(p: Params): string | undefined {

@@ -90,7 +90,7 @@ describe('systemd drop-ins', () => {
   it('carry threads, scope, statd identity and mountd port into the units', () => {
     const c: ServerConfig = {
       backend: 'systemd', v4only: false, threads: 16, nfsdArgs: [], scope: 'vip', mountdPort: 892,
-      statd: { identity: '10.0.0.50', dir: '/var/lib/nfs' }, pipefsDir: '/run/rpc_pipefs', records: { mountd: '/run/m', idmapd: '/run/i', nfsdcld: '/run/c' }, bound: true, which: (p) => `/usr/sbin/${p}`, find: (p) => `/usr/sbin/${p}`,
+      statd: { identity: '10.0.0.50', dir: '/var/lib/nfs' }, pipefsDir: '/run/rpc_pipefs', records: { mountd: '/run/m', idmapd: '/run/i', nfsdcld: '/run/c' }, bound: true, find: (p) => `/usr/sbin/${p}`,
     };
     const d = systemdDropins(c);
     expect(Object.keys(d).sort()).toEqual(['nfs-mountd.service', 'nfs-server.service', 'nfsdcld.service', 'rpc-statd.service']);

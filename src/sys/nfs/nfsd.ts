@@ -37,6 +37,8 @@ const NFSV4_TIME_FILES = { grace: 'nfsv4gracetime', lease: 'nfsv4leasetime' } as
 /** The kernel's limits for both (nfsd4_write_time). */
 export const NFSV4_TIME_MIN = 10;
 export const NFSV4_TIME_MAX = 3600;
+/** The kernel's lease and grace time when nothing sets them. */
+export const KERNEL_NFSV4_TIME = 90;
 
 export function nfsv4Times(dir = NFSD_FS): Nfsv4Times {
   const out: Nfsv4Times = {};

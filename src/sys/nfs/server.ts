@@ -64,8 +64,6 @@ export interface ServerConfig {
   bound: boolean;
   /** The full path of a program, or undefined when it is not installed. */
   find: (prog: string) => string | undefined;
-  /** Absolute program paths, for systemd units. */
-  which: (prog: string) => string;
 }
 
 const UNITS = {
@@ -88,14 +86,16 @@ function setLockdPorts(ops: Ops, c: ServerConfig): void {
 
 /** The runtime drop-ins that carry our settings into the distribution's units. */
 export function systemdDropins(c: ServerConfig): Record<string, string> {
+  // Absolute paths for the units; a missing program keeps its name (systemd then says it is missing).
+  const path = (prog: string) => c.find(prog) ?? prog;
   const [nfsdCmd, nfsdArgv] = nfsdCommand({ v4only: c.v4only, threads: c.threads, args: c.nfsdArgs });
-  const nfsd = [c.which(nfsdCmd), ...nfsdArgv];
-  const server = c.scope ? [c.which('unshare'), '--uts', '--', c.which('sh'), '-c', WITH_HOSTNAME, 'nfsd-scope', c.scope, ...nfsd] : nfsd;
+  const nfsd = [path(nfsdCmd), ...nfsdArgv];
+  const server = c.scope ? [path('unshare'), '--uts', '--', path('sh'), '-c', WITH_HOSTNAME, 'nfsd-scope', c.scope, ...nfsd] : nfsd;
   const dropins: Record<string, string> = {
     [UNITS.server]: execStartDropin(server),
-    [UNITS.mountd]: execStartDropin([c.which('rpc.mountd'), ...mountdArgs({ v4only: c.v4only, port: c.mountdPort })]),
+    [UNITS.mountd]: execStartDropin([path('rpc.mountd'), ...mountdArgs({ v4only: c.v4only, port: c.mountdPort })]),
   };
-  if (!c.v4only) dropins[UNITS.statd] = execStartDropin([c.which('rpc.statd'), ...statdArgs(c.statd)]);
+  if (!c.v4only) dropins[UNITS.statd] = execStartDropin([path('rpc.statd'), ...statdArgs(c.statd)]);
   const cld = c.find('nfsdcld');
   if (cld) dropins[UNITS.cld] = execStartDropin([cld, ...nfsdcldArgs(c.pipefsDir)]);
   return dropins;
