@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { LOCK_HOLDER, LOCK_PROBE, PROBER, WRITER } from './lib/guest-scripts.js';
-import { checkLogSequence, checkOrder, lastOp, maxCallId, parseCrmMon, parseStatus, resultLines, where } from './lib/history.js';
+import { checkLogSequence, checkOrder, lastOp, maxCallId, parseCrmMon, parseStatus, reprobed, resultLines, where } from './lib/history.js';
 import { markdownTable } from './lib/table.js';
 import { parseAcks, parseErrors, parseProbes, serviceGap, takeover, type Ack } from './lib/timeline.js';
 import { checkData } from './lib/verify.js';
@@ -126,6 +126,22 @@ describe("the cluster's history, from Pacemaker's real outputs", () => {
     expect(checkOrder(ops, node, steps, maxCallId(ops, node)).problems).toHaveLength(4);
     expect(checkOrder(ops, node, [{ rsc: 'fs', op: 'stop' }]).problems).toEqual([`${node}: no stop of fs in the cluster's history`]);
     expect(lastOp(ops, node, 'ip', 'start')?.rc).toBe(0);
+  });
+  test('CIB status: a record Pacemaker lost on a node that stayed up shows as a newer probe there', () => {
+    const ops = parseStatus(fixture('cib-status-started.xml'));
+    const node = where(parseCrmMon(fixture('crm_mon-started.xml')), 'drbd', 'Promoted')[0]!;
+    const peer = node === 'n1' ? 'n2' : 'n1';
+    expect(reprobed(ops, ops, node)).toEqual([]);
+    // What scenario 7 met once: the promoted node's drbd record gone, rebuilt by a probe that found it promoted.
+    const next = maxCallId(ops, node) + 1;
+    const probe = { ...lastOp(ops, node, 'drbd', 'promote')!, op: 'monitor', key: 'drbd_last_0', callId: next, rc: 8, interval: 0 };
+    const lost = [...ops.filter((o) => !(o.node === node && o.rsc === 'drbd')), probe];
+    expect(reprobed(ops, lost, node)).toEqual(['drbd']);
+    expect(reprobed(ops, lost, peer), 'the peer kept its records').toEqual([]);
+    // Neither a new recurring monitor nor a probe of a resource the node never had counts.
+    const recurring = { ...probe, key: 'drbd_monitor_20000', interval: 20_000 };
+    expect(reprobed(ops, [...ops, recurring], node)).toEqual([]);
+    expect(reprobed(ops, [...ops, { ...probe, rsc: 'new-rsc', key: 'new-rsc_last_0' }], node)).toEqual([]);
   });
   test("Pacemaker's log: results of operations in file order", () => {
     const lines = resultLines(fixture('pacemaker-log-results-started.txt'));

@@ -28,9 +28,9 @@ import { serverLock, type NfsClient } from './lib/client.js';
 import { waitForQuietMachine } from './lib/foreign-qemu.js';
 import { startCpuHog, type CpuHog } from './lib/cpu-hog.js';
 import {
-  clockOffset, clusterState, diagnostics, DRBD_RES, EXPORT, GROUP, MOUNTPOINT, VIP, drbdRole, fenceHistory, handlerConstraints, operations, pacemakerResults, rejoin, schedulerDecisions, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
+  clockOffset, clusterState, diagnostics, DRBD_RES, EXPORT, GROUP, MOUNTPOINT, VIP, drbdRole, fenceHistory, handlerConstraints, joinLog, operations, pacemakerResults, rejoin, schedulerDecisions, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
 } from './lib/ha-nfs.js';
-import { checkLogSequence, checkOrder, lastOp, maxCallId, where, type OpRecord, type Step } from './lib/history.js';
+import { checkLogSequence, checkOrder, lastOp, maxCallId, reprobed, where, type OpRecord, type Step } from './lib/history.js';
 import { N1_FENCE_DELAY, startHaNfsBed, TOKEN_MS } from './lib/stack.js';
 import { markdownTable, type Row } from './lib/table.js';
 import { serviceGap, takeover, type Ack } from './lib/timeline.js';
@@ -401,6 +401,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const back = guest(other(active));
     const serving = guest(active);
     const before = await operations(serving);
+    const logBase = (await pacemakerResults(serving)).length;
     const starts = Object.fromEntries(START.map((st) => [st.rsc, lastOp(before, active, st.rsc, st.op)?.callId]));
     const ev = await eventNow();
     await back.start();
@@ -424,12 +425,49 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     // On a mismatch the message says what ran and why (the scheduler's own words), since only the
     // failure summary is sure to reach a CI log.
     const ran = after.filter((o) => o.node === active && o.interval === 0 && o.callId > maxCallId(before, active)).map((o) => `${o.rsc} ${o.op} #${o.callId} rc=${o.rc}`);
-    const restarted = JSON.stringify(Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId]))) !== JSON.stringify(starts);
-    const why = restarted ? await schedulerDecisions(serving).catch((e: Error) => [e.message]) : [];
-    expect(Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId])), `restarted on ${active}; ops since: ${ran.join(', ')}; scheduler: ${why.join(' | ')}`).toEqual(starts);
-    for (const st of STOP) expect(lastOp(after, active, st.rsc, st.op)?.callId ?? -1, `${st.op} ${st.rsc} on ${active}`).toBeLessThan(starts.fs ?? 0);
+    const startsAfter = Object.fromEntries(START.map((st) => [st.rsc, lastOp(after, active, st.rsc, st.op)?.callId]));
+    const restarted = JSON.stringify(startsAfter) !== JSON.stringify(starts);
+    let note: string | undefined;
+    if (restarted) {
+      const why = await schedulerDecisions(serving).catch((e: Error) => [e.message]);
+      const joins = await joinLog(serving).catch((e: Error) => [e.message]);
+      log(`e2e: ${name}: the stack restarted on ${active}; ops since: ${ran.join(', ')}\n  scheduler: ${why.join('\n  ')}\n  join: ${joins.join('\n  ')}`);
+      const lost = reprobed(before, after, active);
+      expect(lost, `restarted on ${active} without Pacemaker losing its record there; ops since: ${ran.join(', ')}; scheduler: ${why.join(' | ')}`).not.toEqual([]);
+      note = await restartAfterLostHistory(serving, lost, logBase);
+    } else {
+      for (const st of STOP) expect(lastOp(after, active, st.rsc, st.op)?.callId ?? -1, `${st.op} ${st.rsc} on ${active}`).toBeLessThan(starts.fs ?? 0);
+    }
     await verify(active);
-    if (o.record) await record({ scenario: name, event: `${back.name} boots, rejoins`, from: active, to: active }, ev, { takeover: false });
+    if (o.record) {
+      const { row } = await record({ scenario: name, event: `${back.name} boots, rejoins`, from: active, to: active }, ev, { takeover: false });
+      if (note) row.note = note;
+    }
+  }
+
+  /**
+   * Pacemaker 2.1.5 (Debian 12) can lose part of the serving node's resource records when the peer
+   * rejoins: it then probes them again and, until the probe answers, takes the DRBD instance there
+   * for stopped, and restarts what depends on it (seen once in CI: drbd and both fence devices
+   * re-probed, fs, nfs and ip restarted). Upstream fixed two races in the join's rewrite of node
+   * histories after 2.1.5 (2.1.6: no join finalization during a transition; 2.1.7: the history
+   * replaced atomically). Not ours to fix, so it is allowed exactly when the records were lost
+   * (`lost`), and only as a restart in place: DRBD neither demoted nor stopped, the group stopped in
+   * reverse and started in order. Returns the row's note.
+   */
+  async function restartAfterLostHistory(serving: Guest, lost: string[], logBase: number): Promise<string> {
+    const node = serving.name;
+    const results = (await pacemakerResults(serving)).slice(logBase);
+    const drbdDown = results.filter((r) => r.node === node && r.rsc === 'drbd' && (r.op === 'demote' || r.op === 'stop'));
+    expect(drbdDown.map((r) => r.line.trim()), `DRBD on ${node} neither demoted nor stopped`).toEqual([]);
+    const group = START.filter((st) => st.rsc !== 'drbd');
+    const first = group.findIndex((st) => results.some((r) => r.node === node && r.rsc === st.rsc && r.op === 'start'));
+    expect(first, `a restart on ${node} in pacemaker.log`).toBeGreaterThanOrEqual(0);
+    const again = group.slice(first).map((st) => st.rsc);
+    const seq = checkLogSequence(results, node, [...[...again].reverse().map((rsc) => ({ rsc, op: 'stop' })), ...again.map((rsc) => ({ rsc, op: 'start' }))]);
+    expect(seq.problems, `the restart on ${node}: stops in reverse, then starts in order`).toEqual([]);
+    log(`e2e: restart on ${node} after Pacemaker lost its record of ${lost.join(', ')} (pacemaker.log):\n  ${seq.found.map((r) => r.line.trim()).join('\n  ')}`);
+    return `Pacemaker 2.1.5 lost ${node}'s record of ${lost.join(', ')} at the rejoin and re-probed: ${again.join(', ')} restarted in place, DRBD stayed Primary`;
   }
 
   scenario('4. the old node comes back: DRBD resyncs to it, nothing fails back', async () => {

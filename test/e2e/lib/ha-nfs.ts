@@ -207,6 +207,20 @@ export async function schedulerDecisions(g: Guest, lines = 25): Promise<string[]
   return r.stdout.trimEnd().split('\n').slice(-lines).map((l) => l.replace(/^.*?(pacemaker-\w+)\s*\[\d+\]\s*/, '$1 '));
 }
 
+/** The controller's and CIB manager's messages about joins and the node histories written in them. */
+const JOIN = "pacemaker-controld.*(join-[0-9]+|[Ss]ync'?ing|node history|Purged|Forgetting|Deleting|delete_resource|lrm_delete|do_dc_join|election)|pacemaker-based.*(cib_delete|[Ss]ync|Replac|-- /cib/status)";
+
+/**
+ * The controller's and CIB manager's lines about the join and the node histories written in it
+ * (join rounds, whose CIB was synced, history deleted and rewritten), newest last: the evidence for
+ * where a node's resource records went when a peer rejoined.
+ */
+export async function joinLog(g: Guest, lines = 40): Promise<string[]> {
+  const r = await g.exec(['grep', '-a', '-E', '-h', JOIN, '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
+  if (r.code > 1) throw new Error(`${g.name}: grep pacemaker.log → ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.trimEnd().split('\n').slice(-lines).map((l) => l.replace(/^.*?(pacemaker-\w+)\s*\[\d+\]\s*/, '$1 '));
+}
+
 /** Pacemaker's log lines for completed operations on this node, in order (see resultLines). */
 export async function pacemakerResults(g: Guest): Promise<ResultLine[]> {
   // -a: a node that lost power (scenarios 3 and 6) keeps a run of NUL bytes where its last log

@@ -177,3 +177,17 @@ export function checkLogSequence(results: ResultLine[], node: string, steps: Ste
   const bad = found.filter((f) => f.result !== 'ok').map((f) => `${node}: ${f.op} ${f.rsc}: ${f.result}`);
   return { ok: bad.length === 0, problems: bad, found };
 }
+
+/**
+ * Resources whose record on `node` Pacemaker lost between two reads of the CIB and rebuilt by a
+ * probe: they had history on `node` in `before`, and `after` has a newer probe (a non-recurring
+ * monitor) of them there. Pacemaker probes a resource on a node only when it has no record of it
+ * there, and the scenarios that use this neither clean up nor refresh, so on a node that stayed up
+ * a probe means its record was erased by Pacemaker itself.
+ */
+export function reprobed(before: OpRecord[], after: OpRecord[], node: string): string[] {
+  const base = maxCallId(before, node);
+  const known = new Set(before.filter((o) => o.node === node).map((o) => o.rsc));
+  const probed = after.filter((o) => o.node === node && o.op === 'monitor' && o.interval === 0 && o.callId > base && known.has(o.rsc));
+  return [...new Set(probed.map((o) => o.rsc))].sort();
+}
