@@ -88,6 +88,8 @@ describe('templates', () => {
     expect(xml).toContain('name="nfs_ip" value="10.1.0.5"');
     expect(xml).toContain('name="statd_hostname" value="nfs-ha.example.com"');
     expect(xml).toContain('name="nfs_shared_infodir" value="/srv/nfs/state"');
+    expect(xml, 'tickle_clients unset: the agent\'s default, no nvpair').not.toContain('tickle_clients');
+    expect(generate({ sets: ['tickle_clients=true'] }).xml).toContain('name="tickle_clients" value="true"');
   });
 });
 
