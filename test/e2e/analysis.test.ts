@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { LOCK_HOLDER, LOCK_PROBE, PROBER, WRITER } from './lib/guest-scripts.js';
-import { checkLogSequence, checkOrder, lastOp, maxCallId, parseCrmMon, parseStatus, reprobed, resultLines, where } from './lib/history.js';
+import { checkLogSequence, checkOrder, lastOp, maxCallId, parseCrmMon, parseStatus, reprobed, resultLines, stepSeconds, where } from './lib/history.js';
 import { markdownTable } from './lib/table.js';
 import { parseAcks, parseErrors, parseProbes, serviceGap, takeover, type Ack } from './lib/timeline.js';
 import { checkData } from './lib/verify.js';
@@ -142,6 +142,18 @@ describe("the cluster's history, from Pacemaker's real outputs", () => {
     const recurring = { ...probe, key: 'drbd_monitor_20000', interval: 20_000 };
     expect(reprobed(ops, [...ops, recurring], node)).toEqual([]);
     expect(reprobed(ops, [...ops, { ...probe, rsc: 'new-rsc', key: 'new-rsc_last_0' }], node)).toEqual([]);
+  });
+  test('CIB status: the executor\'s time of each takeover step, only those run after the scenario began', () => {
+    const ops = parseStatus(fixture('cib-status-started.xml'));
+    const node = where(parseCrmMon(fixture('crm_mon-started.xml')), 'drbd', 'Promoted')[0]!;
+    const steps = [{ rsc: 'drbd', op: 'promote' }, { rsc: 'fs', op: 'start' }, { rsc: 'nfs', op: 'start' }, { rsc: 'ip', op: 'start' }];
+    const all = stepSeconds(ops, node, steps, -1);
+    expect(Object.keys(all)).toEqual(['drbd promote', 'fs start', 'nfs start', 'ip start']);
+    expect(all['drbd promote']).toBe(lastOp(ops, node, 'drbd', 'promote')!.execMs / 1000);
+    // After the promotion: only the group's starts; a step that never ran there (a stop) is left out.
+    const promote = lastOp(ops, node, 'drbd', 'promote')!.callId;
+    expect(Object.keys(stepSeconds(ops, node, [...steps, { rsc: 'fs', op: 'stop' }], promote))).toEqual(['fs start', 'nfs start', 'ip start']);
+    expect(stepSeconds(ops, node, steps, maxCallId(ops, node))).toEqual({});
   });
   test("Pacemaker's log: results of operations in file order", () => {
     const lines = resultLines(fixture('pacemaker-log-results-started.txt'));

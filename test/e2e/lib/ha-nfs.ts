@@ -116,26 +116,29 @@ export async function operations(g: Guest): Promise<OpRecord[]> {
   return parseStatus(await g.run(['cibadmin', '--query', '--scope', 'status'], { timeoutMs: 90_000 }));
 }
 
-/** The whole stack on `node`: DRBD Promoted there (and nowhere else), fs, nfs, ip Started there, nothing failed. */
-export function stackOn(s: ClusterState, node: string): boolean {
+/**
+ * The whole stack on `node`: DRBD Promoted there (and nowhere else), the group's members (fs, nfs,
+ * ip; the shell agents' stack has more: shell-stack.ts) Started there, nothing failed.
+ */
+export function stackOn(s: ClusterState, node: string, members: readonly string[] = GROUP): boolean {
   if (s.placements.some((p) => p.failed)) return false;
   if (where(s, 'drbd', 'Promoted').join() !== node) return false;
-  return GROUP.every((id) => where(s, id, 'Started').join() === node);
+  return members.every((id) => where(s, id, 'Started').join() === node);
 }
 
 /** Where the group runs now (the node with the whole stack), or undefined. */
-export function serviceNode(s: ClusterState): string | undefined {
+export function serviceNode(s: ClusterState, members: readonly string[] = GROUP): string | undefined {
   const [p] = where(s, 'drbd', 'Promoted');
-  return p !== undefined && stackOn(s, p) ? p : undefined;
+  return p !== undefined && stackOn(s, p, members) ? p : undefined;
 }
 
-export async function waitStackOn(g: Guest, node: string, timeoutMs: number): Promise<ClusterState> {
+export async function waitStackOn(g: Guest, node: string, timeoutMs: number, members: readonly string[] = GROUP): Promise<ClusterState> {
   return until(
     async () => {
       const s = await clusterState(g);
-      return stackOn(s, node) ? s : undefined;
+      return stackOn(s, node, members) ? s : undefined;
     },
-    { timeoutMs, intervalMs: 1000, what: `${g.name}: DRBD Promoted and fs, nfs, ip Started on ${node}` },
+    { timeoutMs, intervalMs: 1000, what: `${g.name}: DRBD Promoted and ${members.join(', ')} Started on ${node}` },
   );
 }
 

@@ -137,6 +137,20 @@ export function checkOrder(ops: OpRecord[], node: string, steps: Step[], afterCa
   return { ok: problems.length === 0, problems, records };
 }
 
+/**
+ * The executor's time for each of `steps` on `node` that ran after `afterCallId` (in this scenario),
+ * in seconds, keyed "<rsc> <op>" ("nfs start"): where a takeover's time went, agent by agent. Steps
+ * that did not run there since are left out.
+ */
+export function stepSeconds(ops: OpRecord[], node: string, steps: Step[], afterCallId: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of steps) {
+    const r = lastOp(ops, node, s.rsc, s.op);
+    if (r && r.callId > afterCallId) out[`${s.rsc} ${s.op}`] = r.execMs / 1000;
+  }
+  return out;
+}
+
 /** The highest call-id of a node's executor so far (the start of a scenario's history). */
 export function maxCallId(ops: OpRecord[], node: string): number {
   return ops.filter((o) => o.node === node).reduce((m, o) => Math.max(m, o.callId), -1);

@@ -9,6 +9,8 @@ import { addVipName, initDrbd, installPackage, VIP } from './ha-nfs.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { host } from '../../qemu/lib/sys.js';
 import { addInstanceParam, buildAll, OCF_GEN, scaleOpTimeouts, stage, type Staged } from './host-prep.js';
+import { checkShellAgents, NFS_SERVER_UNITS_PATH, prepareShellNode } from './shell-nodes.js';
+import { shellStackCib, type AgentsUnderTest } from './shell-stack.js';
 
 /**
  * The HA-NFS bed with fencing, as the end-to-end suite and the soak use it: n1 and n2 with a
@@ -63,14 +65,23 @@ export interface HaNfsBed {
   timings: Record<string, number>;
 }
 
+/** `ocf-gen validate` on a CIB the bed changed; throws with its output when it does not pass. */
+function validateCib(file: string, what: string): void {
+  const v = host(OCF_GEN, ['validate', file], { allowFail: true, timeoutMs: 120_000 });
+  if (v.code !== 0) throw new Error(`the CIB ${what} does not validate:\n${v.stdout}${v.stderr}`);
+}
+
 /**
  * Builds, stages, boots, sets up DRBD and forms the cluster (without loading the CIB yet). With
- * `opTimeoutScale` (the CPU-hog pass only) the CIB's operation timeouts are multiplied by it and
- * probes get 20 s × it (see scaleOpTimeouts); with `nfsParams` the nfs resource gets these
- * parameters too (the tickle_clients pass). The result is checked with `ocf-gen validate`. With
- * `nfs4` the client runs an NFSv4.2 mount, writer and lock holder beside the NFSv3 ones.
+ * `agents: 'shell'` the CIB and the servers are the shell agents' (shell-stack.ts, shell-nodes.ts)
+ * and the ocfkit package is not installed. With `opTimeoutScale` (the CPU-hog pass, or
+ * OCFKIT_E2E_OP_TIMEOUT_SCALE) the CIB's operation timeouts are multiplied by it and probes get
+ * 20 s × it (see scaleOpTimeouts); with `nfsParams` the nfs resource gets these parameters too (the
+ * tickle_clients pass). Each change is checked with `ocf-gen validate`. With `nfs4` the client
+ * runs an NFSv4.2 mount, writer and lock holder beside the NFSv3 ones.
  */
-export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScale?: number; nfsParams?: Record<string, string>; nfs4?: boolean } = {}): Promise<HaNfsBed> {
+export async function startHaNfsBed(log: (l: string) => void, o: { agents?: AgentsUnderTest; opTimeoutScale?: number; nfsParams?: Record<string, string>; nfs4?: boolean } = {}): Promise<HaNfsBed> {
+  const shell = o.agents === 'shell';
   const timings: Record<string, number> = {};
   const creds: BmcCredentials = { username: 'fencer', password: randomBytes(6).toString('hex') };
   let t = Date.now();
@@ -78,10 +89,16 @@ export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScal
   const work = mkdtempSync(join(tmpdir(), 'ocfkit-e2e-'));
   const staged = stage(work, cibSettings(creds));
   log(`e2e: npm run package:\n${staged.packageLog.trim()}\ne2e: ocf-gen ${staged.cibArgs.join(' ').replaceAll(creds.password, '<password>')}`);
+  if (shell) {
+    // First, so that the other changes below apply to the shell agents' operations and parameters.
+    const rewritten = shellStackCib(readFileSync(staged.cibXml, 'utf8'), { nfsInitScript: NFS_SERVER_UNITS_PATH });
+    writeFileSync(staged.cibXml, rewritten.xml);
+    validateCib(staged.cibXml, 'rewritten for the shell agents');
+    log(`e2e: OCFKIT_E2E_AGENTS=shell: the CIB rewritten for ocf:heartbeat:{Filesystem,nfsserver,exportfs,IPaddr2,nfsnotify} and ocf:linbit:drbd (their meta-data's operations); left out: ${rewritten.dropped.join('; ') || 'nothing'}; ocf-gen validate: ok`);
+  }
   if (o.opTimeoutScale && o.opTimeoutScale !== 1) {
     writeFileSync(staged.cibXml, scaleOpTimeouts(readFileSync(staged.cibXml, 'utf8'), o.opTimeoutScale, 20 * o.opTimeoutScale));
-    const v = host(OCF_GEN, ['validate', staged.cibXml], { allowFail: true, timeoutMs: 120_000 });
-    if (v.code !== 0) throw new Error(`the CIB with operation timeouts ×${o.opTimeoutScale} does not validate:\n${v.stdout}${v.stderr}`);
+    validateCib(staged.cibXml, `with operation timeouts ×${o.opTimeoutScale}`);
     log(`e2e: operation timeouts ×${o.opTimeoutScale} (slow bed), op_defaults timeout ${20 * o.opTimeoutScale}s; ocf-gen validate: ok`);
   }
   const extra = Object.entries(o.nfsParams ?? {});
@@ -89,8 +106,7 @@ export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScal
     let xml = readFileSync(staged.cibXml, 'utf8');
     for (const [k, v] of extra) xml = addInstanceParam(xml, 'nfs', k, v);
     writeFileSync(staged.cibXml, xml);
-    const v = host(OCF_GEN, ['validate', staged.cibXml], { allowFail: true, timeoutMs: 120_000 });
-    if (v.code !== 0) throw new Error(`the CIB with nfs ${extra.map(([k, x]) => `${k}=${x}`).join(' ')} does not validate:\n${v.stdout}${v.stderr}`);
+    validateCib(staged.cibXml, `with nfs ${extra.map(([k, x]) => `${k}=${x}`).join(' ')}`);
     log(`e2e: nfs ${extra.map(([k, x]) => `${k}=${x}`).join(' ')}; ocf-gen validate: ok`);
   }
   timings.hostPrep = Date.now() - t;
@@ -115,7 +131,12 @@ export async function startHaNfsBed(log: (l: string) => void, o: { opTimeoutScal
     t = Date.now();
     await Promise.all(
       [n1, n2].map(async (g) => {
-        await installPackage(g, '/opt/ocfkit/files/ocfkit.deb', staged.agentsSha256);
+        if (shell) {
+          log(`e2e: ${g.name}: shell agents ${await checkShellAgents(g)} (the ocfkit package is not installed)`);
+          await prepareShellNode(g);
+        } else {
+          await installPackage(g, '/opt/ocfkit/files/ocfkit.deb', staged.agentsSha256);
+        }
         await addVipName(g);
         await installLockProbe(g);
       }),

@@ -14,8 +14,14 @@ export interface Row {
   gap4S?: number;
   /** Acknowledged writes during the scenario. */
   writes?: number;
-  result: 'pass' | 'FAIL';
+  /** n/a: the scenario does not apply to the agents under test (OCFKIT_E2E_AGENTS=shell). */
+  result: 'pass' | 'FAIL' | 'n/a';
   note?: string;
+  /**
+   * Seconds the executor took for each takeover step ("drbd promote", "nfs start"; on the old node
+   * "ip stop"…), from the CIB's history: for the JSON report (OCFKIT_E2E_REPORT_JSON), not the table.
+   */
+  ops?: Record<string, number>;
 }
 
 const sec = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
