@@ -83,7 +83,9 @@ export async function checkShellAgents(g: Guest): Promise<string> {
  */
 export async function prepareShellNode(g: Guest): Promise<void> {
   await g.writeFile(NFS_SERVER_UNITS_PATH, NFS_SERVER_UNITS, { mode: '755' });
-  await g.writeFile(STATD_CONF, `[statd]\nstate-directory-path=${STATD_DIR}\n`);
+  // no-notify: statd itself would notify at its start, as the node's name (which no client monitors) and
+  // emptying the list nfsnotify sends from; nfsnotify notifies, from the floating IP's name.
+  await g.writeFile(STATD_CONF, `[statd]\nstate-directory-path=${STATD_DIR}\nno-notify=1\n`);
   await g.run(['mkdir', '-p', STATD_DIR]);
   const dir = (await g.run(['nfsconf', '--get', 'statd', 'state-directory-path'])).trim();
   if (dir !== STATD_DIR) throw new Error(`${g.name}: nfsconf --get statd state-directory-path gives ${JSON.stringify(dir)}, not ${STATD_DIR}`);

@@ -146,10 +146,12 @@ export interface ShellStackCib {
 
 /**
  * ocf-gen's ha-nfs CIB with the shell agents in place of ocfkit's (see the top of this file).
- * `nfsInitScript` becomes nfsserver's nfs_init_script (the bed's stand-in, see shell-nodes.ts).
+ * `nfsInitScript` becomes nfsserver's nfs_init_script (the bed's stand-in, see shell-nodes.ts);
+ * `notifyName` nfsnotify's source_host (default: nfs_ip): the name the clients mount, since a client's
+ * statd matches a notification's mon_name against the server name it monitors.
  * Throws on anything it does not know how to carry over, rather than dropping it unseen.
  */
-export function shellStackCib(xml: string, o: { nfsInitScript?: string } = {}): ShellStackCib {
+export function shellStackCib(xml: string, o: { nfsInitScript?: string; notifyName?: string } = {}): ShellStackCib {
   const dropped: string[] = [];
   const found = new Set<string>();
   let nfsIp: string | undefined;
@@ -184,7 +186,7 @@ export function shellStackCib(xml: string, o: { nfsInitScript?: string } = {}): 
   // nfsnotify last in the group, after the IP: the notifications go out from the address once it is up.
   const ip = /^([ \t]*)<primitive id="ip" class="ocf" provider="heartbeat" type="IPaddr2">\n[\s\S]*?^\1<\/primitive>\n/m.exec(out);
   if (!ip) throw new Error('shellStackCib: no primitive "ip" to put the nfsnotify primitive after');
-  const notify = renderPrimitive({ indent: ip[1]!, id: 'notify', agent: SHELL_AGENTS.nfsnotify!, params: [['source_host', nfsIp!]] });
+  const notify = renderPrimitive({ indent: ip[1]!, id: 'notify', agent: SHELL_AGENTS.nfsnotify!, params: [['source_host', o.notifyName ?? nfsIp!]] });
   out = out.slice(0, ip.index + ip[0].length) + notify + out.slice(ip.index + ip[0].length);
 
   const group = /<group id="nfs-group">[\s\S]*?<\/group>/.exec(out)?.[0] ?? '';

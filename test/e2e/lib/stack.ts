@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startCluster } from '../../qemu/lib/cluster.js';
 import { fenceIpmilanParams, startGuests, type Bed, type BmcCredentials, type Guest } from '../../qemu/lib/index.js';
 import { installLockProbe, NfsClient } from './client.js';
-import { addVipName, initDrbd, installPackage, VIP } from './ha-nfs.js';
+import { addVipName, initDrbd, installPackage, VIP, VIP_NAME } from './ha-nfs.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { host } from '../../qemu/lib/sys.js';
 import { addInstanceParam, buildAll, OCF_GEN, scaleOpTimeouts, stage, type Staged } from './host-prep.js';
@@ -91,7 +91,7 @@ export async function startHaNfsBed(log: (l: string) => void, o: { agents?: Agen
   log(`e2e: npm run package:\n${staged.packageLog.trim()}\ne2e: ocf-gen ${staged.cibArgs.join(' ').replaceAll(creds.password, '<password>')}`);
   if (shell) {
     // First, so that the other changes below apply to the shell agents' operations and parameters.
-    const rewritten = shellStackCib(readFileSync(staged.cibXml, 'utf8'), { nfsInitScript: NFS_SERVER_UNITS_PATH });
+    const rewritten = shellStackCib(readFileSync(staged.cibXml, 'utf8'), { nfsInitScript: NFS_SERVER_UNITS_PATH, notifyName: VIP_NAME });
     writeFileSync(staged.cibXml, rewritten.xml);
     validateCib(staged.cibXml, 'rewritten for the shell agents');
     log(`e2e: OCFKIT_E2E_AGENTS=shell: the CIB rewritten for ocf:heartbeat:{Filesystem,nfsserver,exportfs,IPaddr2,nfsnotify} and ocf:linbit:drbd (their meta-data's operations); left out: ${rewritten.dropped.join('; ') || 'nothing'}; ocf-gen validate: ok`);
