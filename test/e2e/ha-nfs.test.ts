@@ -33,7 +33,7 @@ import { startCpuHog, type CpuHog } from './lib/cpu-hog.js';
 import {
   clockOffset, clusterState, diagnostics, DRBD_RES, EXPORT, GROUP, MOUNTPOINT, VIP, drbdRole, fenceHistory, handlerConstraints, joinLog, operations, pacemakerResults, rejoin, schedulerDecisions, serviceNode, settle, stackOn, waitStackOn, type FenceEvent,
 } from './lib/ha-nfs.js';
-import { checkLogSequence, checkOrder, lastOp, maxCallId, reprobed, stepSeconds, where, type OpRecord, type Step } from './lib/history.js';
+import { checkLogSequence, checkOrder, lastOp, maxCallId, reprobed, restartSteps, stepSeconds, where, type OpRecord, type Step } from './lib/history.js';
 import { prepareShellNode } from './lib/shell-nodes.js';
 import { agentsUnderTest, SHELL_GROUP } from './lib/shell-stack.js';
 import { N1_FENCE_DELAY, startHaNfsBed, TOKEN_MS } from './lib/stack.js';
@@ -509,7 +509,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const first = group.findIndex((st) => results.some((r) => r.node === node && r.rsc === st.rsc && r.op === 'start'));
     expect(first, `a restart on ${node} in pacemaker.log`).toBeGreaterThanOrEqual(0);
     const again = group.slice(first).map((st) => st.rsc);
-    const seq = checkLogSequence(results, node, [...[...again].reverse().map((rsc) => ({ rsc, op: 'stop' })), ...again.map((rsc) => ({ rsc, op: 'start' }))]);
+    const seq = checkLogSequence(results, node, restartSteps(again));
     expect(seq.problems, `the restart on ${node}: stops in reverse, then starts in order`).toEqual([]);
     log(`e2e: restart on ${node} after Pacemaker lost its record of ${lost.join(', ')} (pacemaker.log):\n  ${seq.found.map((r) => r.line.trim()).join('\n  ')}`);
     return `Pacemaker 2.1.5 lost ${node}'s record of ${lost.join(', ')} at the rejoin and re-probed: ${again.join(', ')} restarted in place, DRBD stayed Primary`;
@@ -555,7 +555,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     // The CIB's history keeps only the last non-recurring operation per resource: the log shows the stop before the start.
     // nfs and what follows it in the group (ocfkit: ip) stop in reverse and start again in order.
     const fromNfs = MEMBERS.slice(MEMBERS.indexOf('nfs'));
-    const seq = checkLogSequence((await pacemakerResults(g)).slice(logBase), active, [...[...fromNfs].reverse().map((rsc) => ({ rsc, op: 'stop' })), ...fromNfs.map((rsc) => ({ rsc, op: 'start' }))]);
+    const seq = checkLogSequence((await pacemakerResults(g)).slice(logBase), active, restartSteps(fromNfs));
     expect(seq.problems).toEqual([]);
     log(`e2e: recovery on ${active} (pacemaker.log):\n  ${seq.found.map((r) => r.line.trim()).join('\n  ')}`);
     expect(lastOp(ops, active, 'fs', 'start')?.callId, 'the filesystem stayed mounted').toBe(fsStart);

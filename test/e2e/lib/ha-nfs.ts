@@ -204,8 +204,11 @@ export async function diagnostics(g: Guest): Promise<string> {
 const DECISIONS = 'pacemaker-schedulerd.*(Actions: |Recover|Restart|Move |Demote|Promote|due to|warning|error)|pacemaker-controld.*(warning|error)';
 
 /** The scheduler's last decisions on this node (the DC's log holds them), newest last. */
-export async function schedulerDecisions(g: Guest, lines = 25): Promise<string[]> {
-  const r = await g.exec(['grep', '-a', '-E', '-h', DECISIONS, '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
+export const schedulerDecisions = (g: Guest, lines = 25) => logLines(g, DECISIONS, lines);
+
+/** The last `lines` lines of this node's pacemaker.log matching `pattern` (grep -E), daemon name first. */
+async function logLines(g: Guest, pattern: string, lines: number): Promise<string[]> {
+  const r = await g.exec(['grep', '-a', '-E', '-h', pattern, '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
   if (r.code > 1) throw new Error(`${g.name}: grep pacemaker.log → ${r.code}: ${r.stderr.trim()}`);
   return r.stdout.trimEnd().split('\n').slice(-lines).map((l) => l.replace(/^.*?(pacemaker-\w+)\s*\[\d+\]\s*/, '$1 '));
 }
@@ -218,11 +221,7 @@ const JOIN = "pacemaker-controld.*(join-[0-9]+|[Ss]ync'?ing|node history|Purged|
  * (join rounds, whose CIB was synced, history deleted and rewritten), newest last: the evidence for
  * where a node's resource records went when a peer rejoined.
  */
-export async function joinLog(g: Guest, lines = 40): Promise<string[]> {
-  const r = await g.exec(['grep', '-a', '-E', '-h', JOIN, '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 90_000 });
-  if (r.code > 1) throw new Error(`${g.name}: grep pacemaker.log → ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout.trimEnd().split('\n').slice(-lines).map((l) => l.replace(/^.*?(pacemaker-\w+)\s*\[\d+\]\s*/, '$1 '));
-}
+export const joinLog = (g: Guest, lines = 40) => logLines(g, JOIN, lines);
 
 /** Pacemaker's log lines for completed operations on this node, in order (see resultLines). */
 export async function pacemakerResults(g: Guest): Promise<ResultLine[]> {

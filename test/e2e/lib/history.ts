@@ -151,6 +151,12 @@ export function stepSeconds(ops: OpRecord[], node: string, steps: Step[], afterC
   return out;
 }
 
+/** A restart of `members` (in start order): stopped in reverse, then started in order. */
+export const restartSteps = (members: readonly string[]): Step[] => [
+  ...[...members].reverse().map((rsc) => ({ rsc, op: 'stop' })),
+  ...members.map((rsc) => ({ rsc, op: 'start' })),
+];
+
 /** The highest call-id of a node's executor so far (the start of a scenario's history). */
 export function maxCallId(ops: OpRecord[], node: string): number {
   return ops.filter((o) => o.node === node).reduce((m, o) => Math.max(m, o.callId), -1);
