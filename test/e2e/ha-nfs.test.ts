@@ -91,6 +91,15 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
   const nfs4Mode = process.env.OCFKIT_E2E_NFS4 !== '0';
   // The connection reset on takeover (nfsserver tickle_clients), measured against the same suite without it.
   const tickleMode = process.env.OCFKIT_E2E_TICKLE === '1';
+  // npm run bench:failover: a failed scenario is a result there, and the ones after it run on when the
+  // bed can be brought back to a known state (repairAfterFailure). Off in npm test: a failure stops the suite.
+  const continueMode = process.env.OCFKIT_E2E_CONTINUE === '1';
+  /** Client kernel messages already reported with a failed scenario (continueMode): later checks look past them. */
+  let knownKernelProblems = 0;
+  /** The scenario after which the bed was repaired, for the next row's note. */
+  let repairedAfter: string | undefined;
+  /** Whether scenario 6 has the replication link down. */
+  let linkCut = false;
   let n1: Guest;
   let n2: Guest;
   let client: NfsClient;
@@ -120,9 +129,10 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
    * The checks every scenario ends with, on the node that serves now: the client still writes
    * (new acknowledged writes after the scenario), the data is exact, no I/O error or stale handle
    * anywhere on the client, and the lock is held by this server (reclaimed after a takeover).
+   * The takeover scenarios take the lock part (verifyLocks) after their row is recorded, so a
+   * takeover that loses the lock is still measured (its FAIL row follows the measured one).
    */
-  const verify = async (serving: string) => {
-    const g = guest(serving);
+  const verify = async (serving: string, o: { lock: boolean } = { lock: true }) => {
     let v3: { acks: Ack[]; lines: number } | undefined;
     for (const st of client.streams) {
       const what = st.spec.label;
@@ -133,15 +143,24 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
       const acks = await st.acks();
       const data = checkData(await st.dataFile(), acks, await st.errors());
       expect(data.problems, `${what}: data on the export vs. acknowledged writes`).toEqual([]);
+      if (st === client.v3) v3 = { acks, lines: data.lines };
+    }
+    if (o.lock) await verifyLocks(serving);
+    return v3!;
+  };
+
+  /** The rest of verify: each client's lock held by the serving node, and no trouble in the client's kernel log. */
+  const verifyLocks = async (serving: string) => {
+    const g = guest(serving);
+    for (const st of client.streams) {
+      const what = st.spec.label;
       const lock = await until(async () => {
         const l = await serverLock(g, st.spec.lockName);
         return l.procLocks.length > 0 ? l : undefined;
       }, { timeoutMs: 4 * MIN, intervalMs: 2000, what: `${serving} holds the ${what} client's POSIX lock (/proc/locks)` });
       expect(lock.probe, `a local lock attempt on ${serving} must be refused (${what} lock)`).toBe('held');
-      if (st === client.v3) v3 = { acks, lines: data.lines };
     }
-    expect(await client.kernelProblems(), 'client kernel messages').toEqual([]);
-    return v3!;
+    expect((await client.kernelProblems()).slice(knownKernelProblems), 'client kernel messages').toEqual([]);
   };
 
   /** Measures the scenario and adds its row. */
@@ -153,6 +172,8 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const gap4 = client.v4 ? serviceGap(await client.v4.acks(), ev.at, end) : undefined;
     const tk = o.takeover ? takeover(probes, ev.at, macOf(r.to), end) : undefined;
     const row: Row = { ...r, takeoverS: tk?.seconds, gapS: gap?.seconds, gap4S: gap4?.seconds, writes: acks.filter((a) => a.ackAt >= ev.at && a.ackAt <= end).length, result: 'pass' };
+    if (repairedAfter) row.note = `on the bed repaired after scenario ${repairedAfter} failed`;
+    repairedAfter = undefined;
     rows.push(row);
     log(`e2e: ${r.scenario}: takeover ${tk ? `${tk.seconds.toFixed(1)} s (address silent from +${(tk.outageFrom - ev.at).toFixed(1)} s)` : '—'}, service gap ${gap ? `${gap.seconds.toFixed(1)} s (after write ${gap.after.n})` : '—'}${client.v4 ? `, NFSv4.2 gap ${gap4 ? `${gap4.seconds.toFixed(1)} s (after write ${gap4.after.n})` : '—'}` : ''}, ${row.writes} writes`);
     if (row.ops) log(`e2e: ${r.scenario}: executor times (s): ${Object.entries(row.ops).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
@@ -221,7 +242,63 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
       `--- client: statd (SM_NOTIFY)\n${(await client.statdLog().catch(() => '')).split('\n').filter((l) => /NOTIFY/.test(l)).slice(-10).join('\n')}`,
     ];
     log(`e2e: diagnostics after the failure of "${ctx.task.name}":\n${[...parts, ...extra].join('\n')}`);
-  }, 5 * MIN);
+    if (!continueMode) return;
+    try {
+      const done = await repairAfterFailure();
+      log(`e2e: ${ctx.task.name.split(':')[0]} failed; the bed was repaired (OCFKIT_E2E_CONTINUE=1): ${done}`);
+      notes.push(`after ${ctx.task.name.split(':')[0]} failed, the bed was repaired and the suite went on: ${done}`);
+      repairedAfter = ctx.task.name.split('.')[0];
+      broken = undefined;
+    } catch (e) {
+      log(`e2e: no repair after "${ctx.task.name}" (the scenarios after it do not run): ${(e as Error).message.split('\n')[0]}`);
+    }
+  }, 15 * MIN);
+
+  /**
+   * OCFKIT_E2E_CONTINUE=1 only: after a failed scenario, brings the bed back to a state the next
+   * scenario can start from, or throws. It repairs only the client's side: the cluster must already
+   * serve the whole stack on exactly one node with DRBD Primary nowhere else (a replication link
+   * that scenario 6 cut is restored once the peer is off). A writer or lock holder that died is
+   * started again, and a lock the server no longer holds is taken anew (a lock lost is the failure
+   * already recorded). Whatever else is wrong, data included, fails the verification that ends it.
+   */
+  async function repairAfterFailure(): Promise<string> {
+    const up = servers();
+    if (up.length === 0) throw new Error('no server is running');
+    const s = await until(async () => {
+      const st = await clusterState(up[0]!);
+      return serviceNode(st, MEMBERS) ? st : undefined;
+    }, { timeoutMs: 8 * MIN, intervalMs: 2000, what: 'the whole stack serving on one node' });
+    const serving = serviceNode(s, MEMBERS)!;
+    const peer = guest(other(serving));
+    if (peer.running && (await drbdRole(peer)) === 'Primary') throw new Error(`DRBD Primary on ${peer.name} too`);
+    const done: string[] = [];
+    if (linkCut) {
+      if (peer.running) throw new Error('the replication link is cut and both servers run');
+      bed!.setReplLink('n1', true);
+      bed!.setReplLink('n2', true);
+      linkCut = false;
+      done.push('replication link restored');
+    }
+    active = serving;
+    const problems = await client.kernelProblems();
+    if (problems.length > knownKernelProblems) done.push(`client kernel messages accepted as part of the failure: ${problems.slice(knownKernelProblems).join(' | ')}`);
+    knownKernelProblems = problems.length;
+    for (const st of client.streams) {
+      const what = st.spec.label;
+      if (!(await st.alive(st.writerPid))) {
+        await st.startWriter();
+        done.push(`${what} writer started again`);
+      }
+      const held = (await serverLock(guest(serving), st.spec.lockName)).procLocks.length > 0;
+      if (held && (await st.alive(st.lockPid))) continue;
+      if (st.lockPid !== undefined) await client.g.exec(['kill', String(st.lockPid)]);
+      await st.startLockHolder();
+      done.push(`${what} lock ${held ? 'holder started again' : `lost on ${serving}: taken anew`}`);
+    }
+    await verify(serving);
+    return `${done.join('; ') || 'nothing to repair'}; the stack serves on ${serving}, checks pass there`;
+  }
 
   afterAll(async () => {
     try {
@@ -383,8 +460,9 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     await settle(guest(to), (3 * MIN) / 1000);
     expect(stackOn(await clusterState(guest(to)), to, MEMBERS), 'still on the new node after --clear').toBe(true);
     active = to;
-    await verify(active);
+    await verify(active, { lock: false });
     await record({ scenario: name, event, from, to, ops: takeoverOps(stepSeconds(ops, from, STOP, base[from]!), stepSeconds(ops, to, START, base[to]!)) }, ev, { takeover: true });
+    await verifyLocks(active);
   }
 
   scenario('2a. planned migration: crm_resource --move --promoted of the DRBD clone, then --clear', async () => {
@@ -429,10 +507,11 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     log(`e2e: ${survivor.name}: ${opSummary(order.records)}`);
     const from = active;
     active = survivor.name;
-    // The lock: the survivor's sm-notify (as nfs-vip) made the client's lockd reclaim it.
-    await verify(active);
-    expect(await notifies(), 'SM_NOTIFY from nfs-vip received by the client after the takeover').toBeGreaterThan(notifiedBefore);
+    await verify(active, { lock: false });
     await record({ scenario: name, event: `SIGKILL of ${from}'s qemu`, from, to: active, ops: takeoverOps(stepSeconds(after, active, START, base)) }, ev, { takeover: true });
+    // The lock: the survivor's sm-notify (as nfs-vip) made the client's lockd reclaim it.
+    await verifyLocks(active);
+    expect(await notifies(), 'SM_NOTIFY from nfs-vip received by the client after the takeover').toBeGreaterThan(notifiedBefore);
   }, 15 * MIN);
 
   /**
@@ -560,8 +639,9 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     log(`e2e: recovery on ${active} (pacemaker.log):\n  ${seq.found.map((r) => r.line.trim()).join('\n  ')}`);
     expect(lastOp(ops, active, 'fs', 'start')?.callId, 'the filesystem stayed mounted').toBe(fsStart);
     expect(await nfsdThreads()).toBeGreaterThan(0);
-    await verify(active);
+    await verify(active, { lock: false });
     await record({ scenario: name, event: `rpc.nfsd 0 on ${active}`, from: active, to: active, ops: takeoverOps(stepSeconds(ops, active, START, maxCallId(before, active))) }, ev, { takeover: true });
+    await verifyLocks(active);
     // Clean up the failure record; the stack stays.
     await g.run(['crm_resource', '--cleanup', '--resource', 'nfs'], { timeoutMs: 2 * MIN });
     await settle(g, (3 * MIN) / 1000);
@@ -581,6 +661,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     const before = await operations(guest(from));
     const ev = await eventNow();
     expectedFences++; // planned (see scenario 3)
+    linkCut = true;
     bed!.setReplLink('n1', false);
     bed!.setReplLink('n2', false);
     // Until one qemu ends: both roles every ~second (a fenced node stops answering: its role is then unknown).
@@ -615,13 +696,15 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
     expect(dmesg).toMatch(/fence-peer .* exit code [47]\b/);
     expect(await handlerConstraints(survivor)).toEqual([`drbd-fence-by-handler-${DRBD_RES}-drbd-clone`]);
     active = survivor.name;
-    await verify(active);
+    await verify(active, { lock: false });
     const ops = takeoverOps(stepSeconds(await operations(survivor), active, START, maxCallId(before, active)));
     const { row } = await record({ scenario: name, event: 'replication link cut (both taps down)', from, to: active, ops }, ev, { takeover: active !== from });
-    row.note = `${victim.name} fenced ${fencedAfter.toFixed(0)} s after the cut`;
+    row.note = [`${victim.name} fenced ${fencedAfter.toFixed(0)} s after the cut`, row.note].filter(Boolean).join('; ');
+    await verifyLocks(active);
     // The link comes back (the fenced node is off): the next scenario boots it.
     bed!.setReplLink('n1', true);
     bed!.setReplLink('n2', true);
+    linkCut = false;
   }, 20 * MIN);
 
   scenario('7. the fenced node comes back: resync, the handler constraint lifted, nothing lost', async () => {
