@@ -20,6 +20,9 @@ const ratio = (a, b) => (a === undefined || b === undefined || a === null || b =
  * One scenario of one pass: its measured row (a scenario can add a FAIL row after its measured one,
  * when a check after the measurement failed), and its result with the note.
  */
+/** A failure's reason without until()'s "(last: …)" detail, which the report may have cut mid-word. */
+const reason = (note) => note.replace(/ \(last: [^)]*\)?$/, '');
+
 function scenarioOf(rows) {
   const measured = rows.find((r) => r.takeoverS !== undefined || r.gapS !== undefined || r.ops !== undefined) ?? rows[0];
   const failed = rows.find((r) => r.result === 'FAIL');
@@ -29,7 +32,7 @@ function scenarioOf(rows) {
     takeoverS: measured.takeoverS,
     gapS: measured.gapS,
     ops: measured.ops ?? {},
-    result: shown.note ? `${shown.result} (${shown.note})` : shown.result,
+    result: shown.note ? `${shown.result} (${shown.result === 'FAIL' ? reason(shown.note) : shown.note})` : shown.result,
   };
 }
 

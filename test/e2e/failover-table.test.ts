@@ -43,6 +43,12 @@ describe('the side-by-side table', () => {
     expect(line(t, '| 8 live reconfiguration |')).toBe('| 8 live reconfiguration | — | — | — | 4.2 | — | — | pass | n/a (no reload-agent in the shell agents) |');
   });
 
+  test("a failure's reason without the wait's last value, which the report cut mid-word", () => {
+    const cut = { scenario: '6. replication and cluster link cut', event: '', from: '', to: '', result: 'FAIL', note: "timed out after 240000 ms waiting for: n1 holds the NFSv3 client's POSIX lock (/proc/locks) (last: u" };
+    const t6 = failoverTable(ocfkit, { ...shell, rows: [...shell.rows, { scenario: '6 link cut (fence)', gapS: 55.5, result: 'pass' }, cut] });
+    expect(line(t6, '| 6 link cut (fence) |')).toBe("| 6 link cut (fence) | — | — | — | — | 55.5 | — | not run | FAIL (timed out after 240000 ms waiting for: n1 holds the NFSv3 client's POSIX lock (/proc/locks)) |");
+  });
+
   test('the steps of both stacks in takeover order, a step only one has shown as — on the other, and their sums', () => {
     const steps = t.slice(t.indexOf('| scenario | step |')).split('\n').filter((l) => l.startsWith('| '));
     const migration = steps.slice(steps.findIndex((l) => l.startsWith('| 2a migration')), steps.findIndex((l) => l.startsWith('| 2a migration')) + 13);

@@ -229,7 +229,7 @@ describe.skipIf(!avail.ok)('HA-NFS end to end: failover and migration under a wr
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
     const why = ctx.task.result.errors?.[0]?.message?.split('\n')[0] ?? '';
-    rows.push({ scenario: ctx.task.name.split(':')[0]!, event: '', from: '', to: '', result: 'FAIL', note: why.slice(0, 100) });
+    rows.push({ scenario: ctx.task.name.split(':')[0]!, event: '', from: '', to: '', result: 'FAIL', note: why.replace(/ \(last: .*$/, '').slice(0, 160) });
     if (broken) return;
     broken = ctx.task.name;
     if (!bed) return;
