@@ -15,6 +15,8 @@ import { benchExecutable } from './lib/exe.mjs';
 import { benchAgent } from './lib/measure.mjs';
 import { render } from './lib/output.mjs';
 import { copyAsInstalled } from './lib/page-cache.mjs';
+import { benchQemu, loadHarness, qemuReady } from './lib/qemu.mjs';
+import { QEMU_AGENTS } from './lib/qemu-rows.mjs';
 import { buildMeasureOne, PYTHON, Runner } from './lib/runner.mjs';
 import { log, sh, which } from './lib/sys.mjs';
 
@@ -33,6 +35,10 @@ const { values: opt } = parseArgs({
     'no-strace': { type: 'boolean', default: false },
     'no-sea': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    qemu: { type: 'boolean' },
+    'no-qemu': { type: 'boolean', default: false },
+    'qemu-cycles': { type: 'string', default: '4' },
+    'qemu-iterations': { type: 'string', default: '8' },
     'out-dir': { type: 'string', default: join(ROOT, 'bench-results') },
     'update-doc': { type: 'boolean', default: false },
     snapshot: { type: 'boolean', default: false },
@@ -54,7 +60,11 @@ if (opt.help) {
   --no-cib, --no-strace skip the ocf-gen cib part / the process-count pass
   --no-sea              no Node SEA column (default: build/ocfkit-agents-node-sea, when built, is
                         measured on every row as a third side: the same bundle on Node 24)
-  --quick               -n 5 --cycles 2 --cib-iterations 2 (a smoke run)
+  --quick               -n 5 --cycles 2 --cib-iterations 2 (a smoke run; no QEMU rows unless --qemu)
+  --qemu, --no-qemu     the drbd and nfsserver rows measured inside two QEMU/TCG guests (start, stop,
+                        promote, demote, monitor): default on when the QEMU tier can run here
+  --qemu-cycles N       cycles per side of the QEMU rows (default 4; --quick: 1)
+  --qemu-iterations N   monitor samples per side in the guests (default 8; --quick: 2)
   --out-dir DIR         where <timestamp>.json and latest.json go (default bench-results/)
   --update-doc          write the results table into docs/readme/bench.md
   --snapshot            write a small summary to docs/bench-results.json
@@ -80,6 +90,8 @@ const int = (s, name) => {
 const iterations = opt.quick ? 5 : int(opt.iterations, 'iterations');
 const cycles = opt.quick ? 2 : int(opt.cycles, 'cycles');
 const cibIterations = opt.quick ? 2 : int(opt['cib-iterations'], 'cib-iterations');
+const qemuCycles = opt.quick ? 1 : int(opt['qemu-cycles'], 'qemu-cycles');
+const qemuIterations = opt.quick ? 2 : int(opt['qemu-iterations'], 'qemu-iterations');
 const cibSizes = opt['cib-sizes'].split(',').map((s) => int(s, 'cib-sizes'));
 const selected = (opt.agents === 'none' ? [] : opt.agents.split(',')).map((n) => {
   const a = AGENTS.find((x) => x.name === n);
@@ -98,6 +110,20 @@ if (!existsSync(join(ROOT, 'build', 'ocfkit-agents'))) missing.push('build/ocfki
 const SEA_EXE = join(ROOT, 'build', 'ocfkit-agents-node-sea');
 const withSea = !opt['no-sea'] && existsSync(SEA_EXE);
 if (!opt['no-sea'] && !withSea) log(`no ${SEA_EXE} (node scripts/build.mjs agents sea): no Node SEA column`);
+// The QEMU rows: asked for (--qemu), refused (--no-qemu), or by default when the QEMU tier can run here.
+const qemuAgents = QEMU_AGENTS.map((a) => a.name).filter((n) => selected.some((a) => a.name === n));
+let qemu = { run: false, reason: '' };
+if (opt['no-qemu']) qemu.reason = '--no-qemu';
+else if (opt.quick && !opt.qemu) qemu.reason = '--quick (add --qemu for them)';
+else if (qemuAgents.length === 0) qemu.reason = `none of ${QEMU_AGENTS.map((a) => a.name).join(', ')} selected`;
+else {
+  const { harness, reason } = await loadHarness(ROOT);
+  const ready = harness ? qemuReady(harness) : { ok: false, reason };
+  if (ready.ok) qemu = { run: true, harness };
+  else if (opt.qemu) missing.push(`the QEMU rows (--qemu): ${ready.reason}`);
+  else qemu.reason = ready.reason;
+}
+if (!qemu.run) log(`QEMU rows skipped: ${qemu.reason}`);
 if (missing.length) {
   process.stderr.write(`bench: missing: ${missing.join(', ')} (scripts/bench.sh installs the Debian packages)\n`);
   process.exit(1);
@@ -119,7 +145,7 @@ async function cleanupAll() {
   }
   for (const f of cleanups.splice(0).reverse()) {
     try {
-      f();
+      await f();
     } catch (e) {
       log(`cleanup: ${e.message}`);
     }
@@ -211,7 +237,7 @@ const result = {
   date: started.toISOString(),
   machine: machine(),
   loadavgBefore: loadavg(),
-  options: { iterations, cycles, cibSizes, cibIterations, strace: !opt['no-strace'], nice, sea: withSea },
+  options: { iterations, cycles, cibSizes, cibIterations, strace: !opt['no-strace'], nice, sea: withSea, qemu: qemu.run, ...(qemu.run ? { qemuCycles, qemuIterations } : {}) },
   agents: {},
   rows: [],
 };
@@ -293,6 +319,25 @@ try {
   } finally {
     await closeRunner(hostRunner);
   }
+
+  // Last, on an otherwise quiet machine: the guests use both cores while they run.
+  if (qemu.run) {
+    log(`QEMU rows: ${qemuAgents.join(', ')} in two guests (${qemuCycles} cycles, ${qemuIterations} monitor samples per side)`);
+    const qemuDir = join(tmp, 'qemu');
+    mkdirSync(qemuDir);
+    const { rows, info } = await benchQemu({
+      harness: qemu.harness,
+      root: ROOT,
+      tmp: qemuDir,
+      agents: qemuAgents,
+      cycles: qemuCycles,
+      iterations: qemuIterations,
+      log,
+      onBed: (bed) => cleanups.push(() => bed.teardown()),
+    });
+    result.rows.push(...rows);
+    result.qemu = info;
+  } else result.qemu = { skipped: qemu.reason };
 } finally {
   await cleanupAll();
 }

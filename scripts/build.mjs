@@ -11,6 +11,7 @@
 //                           like build/ocfkit-agents, so the runtime tests run on the shipped runtime (outside
 //                           build/, which the npm package ships)
 //   dist/ocf-gen.js         ocf-gen's commands (oclif explicit command strategy)
+//   build-bench/qemu-harness.mjs  only when asked (`bench-qemu`): the QEMU tier's harness for the benchmark
 // Every output is written to a temporary name and renamed, so concurrent builds never see half a file.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -198,6 +199,19 @@ if (want('agents')) {
   // The runtime's own tests run the fixture agents on the runtime that ships, compiled the same way.
   compile(join(buildTest, 'test-agents.cjs'), join(buildTest, 'test-agents'));
 }
+if (only.includes('bench-qemu')) {
+  // The benchmark's way into the QEMU tier's TypeScript harness (bench/qemu/harness.ts); not shipped,
+  // so outside build/. The harness finds the repository from its own directory (import.meta.dirname in
+  // test/qemu/lib/image.ts, the only user in this bundle): the bundle's place decides it instead.
+  step('build-bench/qemu-harness.mjs');
+  await bundleTo('bench/qemu/harness.ts', join(root, 'build-bench', 'qemu-harness.mjs'), {
+    format: 'esm',
+    packages: 'external',
+    define: { 'import.meta.dirname': '__qemuLibDir' },
+    banner: { js: "import { fileURLToPath as __fileURLToPath } from 'node:url';\nconst __qemuLibDir = __fileURLToPath(new URL('../test/qemu/lib', import.meta.url));" },
+  });
+}
+
 if (want('ocf-gen')) {
   step('dist/ocf-gen.js');
   await bundleTo('src/commands/index.ts', join(dist, 'ocf-gen.js'), { format: 'esm', packages: 'external' });

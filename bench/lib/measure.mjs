@@ -11,7 +11,8 @@ import { log } from './sys.mjs';
 const ALL_SIDES = ['ocfkit', 'shell', 'sea'];
 const timeoutFor = (action) => (action === 'start' || action === 'stop' ? 60_000 : 20_000);
 
-function sample(r, stderrFile) {
+/** A runner result as a row sample (ms, MiB). */
+export function sample(r) {
   const s = {
     wallMs: r.wallNs / 1e6,
     cpuMs: (r.userUs + r.sysUs) / 1000,

@@ -3,7 +3,7 @@
 // to re-render a saved run: node bench/run.mjs --report bench-results/<file>.json
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { judgeRows, markdownTable, programLines, tableRows, targetLines, textTable } from './report.mjs';
+import { agentLabel, judgeRows, markdownTable, programLines, qemuLines, tableRows, targetLines, textTable } from './report.mjs';
 import { log } from './sys.mjs';
 
 /**
@@ -48,7 +48,8 @@ export function render(result, o = {}) {
     }
     return out;
   };
-  const notes = result.rows.flatMap((r) => r.notes.map((n) => `${r.agent} ${r.action}: ${n}`).concat(r.error ? [`${r.agent} ${r.action}: ${r.error}`] : []));
+  const notes = result.rows.flatMap((r) => r.notes.map((n) => `${agentLabel(r)} ${r.action}: ${n}`).concat(r.error ? [`${agentLabel(r)} ${r.action}: ${r.error}`] : []));
+  const qemu = qemuLines(result.qemu, { nice });
   const scope = Object.entries(result.agents).map(([n, a]) => `${n}: ${a.setup}; ${a.scope}; ocfkit ${a.ocfkitState}`);
   const m = result.machine;
   const machineLine = `${m.os}, kernel ${m.kernel}, ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node} (harness); agents ${m.agentsBuild ? `${m.agentsBuild.runtime} ${m.agentsBuild.version}${m.agentsBuild.flags ? ` (${m.agentsBuild.flags.filter((x) => !x.includes('autoload')).join(' ')})` : ''}` : `Node SEA ${m.seaNode}`}${m.seaBuild ? `, Node SEA column: Node ${m.seaBuild.version}` : ''}; resource-agents ${m.resourceAgents}; commit ${m.commit}; load average ${result.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} → ${result.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`;
@@ -60,6 +61,7 @@ export function render(result, o = {}) {
       '',
       ...exeText(result.executable, result.machine),
       ...cibText(result.cib),
+      ...qemu,
       '',
       'targets:',
       ...result.targets.map((t) => `  ${t}`),
@@ -104,6 +106,7 @@ export function render(result, o = {}) {
       '',
       ...exeText(result.executable, result.machine).map((l) => `- ${l}`),
       ...cibText(result.cib).map((l) => `- ${l}`),
+      ...qemu.map((l) => `- ${l}`),
       '',
       'Targets:',
       '',

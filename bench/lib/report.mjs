@@ -9,20 +9,25 @@ export const TARGETS = {
   cib1000Ms: 1000,
 };
 
+/** The agent as the table names it: rows measured in the QEMU guests say so. */
+export const agentLabel = (row) => (row.where === 'qemu' ? `${row.agent} (QEMU guest)` : row.agent);
+
 const codesOf = (samples) => [...new Set(samples.map((s) => s.code))];
 
 function summarizeSide(side, expect) {
   if (side.skipped) return { skipped: side.skipped };
   const ok = side.samples;
   const codes = codesOf(ok);
-  const wrong = ok.filter((s) => (expect !== null && s.code !== expect) || s.stateOk === false);
+  const wrongCode = ok.filter((s) => expect !== null && s.code !== expect);
+  const badState = ok.filter((s) => s.stateOk === false);
+  const wrong = ok.filter((s) => wrongCode.includes(s) || badState.includes(s));
   return {
     n: ok.length,
     wallMs: summary(ok.map((s) => s.wallMs)),
     cpuMs: summary(ok.map((s) => s.cpuMs)),
     maxRssMiB: summary(ok.map((s) => s.maxRssMiB)),
     codes,
-    unexpected: wrong.length ? { count: wrong.length, example: wrong[0].stderr, codes: codesOf(wrong) } : undefined,
+    unexpected: wrong.length ? { count: wrong.length, example: wrong[0].stderr, codes: codesOf(wrong), wrongCodes: codesOf(wrongCode), badState: badState.length } : undefined,
     forks: side.forks ?? undefined,
   };
 }
@@ -74,11 +79,11 @@ export function tableRows(rows) {
   return rows.map((row) => {
     const { ocfkit: o, shell: s, wallRatio, targets } = row.result;
     const flags = [];
-    if (o.unexpected) flags.push(`ocfkit exit ${o.unexpected.codes.join('/')}`);
-    if (s.unexpected) flags.push(`shell exit ${s.unexpected.codes.join('/')}`);
+    if (o.unexpected) flags.push(unexpectedFlag('ocfkit', o.unexpected));
+    if (s.unexpected) flags.push(unexpectedFlag('shell', s.unexpected));
     if (row.error) flags.push(row.error.slice(0, 60));
     return {
-      agent: row.agent,
+      agent: agentLabel(row),
       action: row.action,
       ocfkitWall: wallCell(o),
       shellWall: wallCell(s),
@@ -90,6 +95,12 @@ export function tableRows(rows) {
       ...(row.result.sea ? { sea: seaCell(row.result) } : {}),
     };
   });
+}
+
+/** "ocfkit exit 1", and/or "ocfkit state ✗ ×2" when the state after the action was wrong (results saved before: codes only). */
+function unexpectedFlag(who, u) {
+  if (u.wrongCodes === undefined) return `${who} exit ${u.codes.join('/')}`;
+  return [u.wrongCodes.length ? `${who} exit ${u.wrongCodes.join('/')}` : '', u.badState ? `${who} state ✗ ×${u.badState}` : ''].filter(Boolean).join('; ');
 }
 
 /** The Node SEA column: its wall time, ocfkit's ratio to it, its peak RSS. */
@@ -136,7 +147,7 @@ export function targetLines(rows, extra = []) {
   for (const row of rows) {
     for (const t of row.result.targets) {
       if (t.what.startsWith('peak RSS')) rss.push({ row, t });
-      else out.push(line(t, `${row.agent} ${row.action}: `));
+      else out.push(line(t, `${agentLabel(row)} ${row.action}: `));
     }
   }
   if (rss.length) {
@@ -148,7 +159,7 @@ export function targetLines(rows, extra = []) {
     const limit = worst.t.limit;
     out.push(
       missed.length
-        ? `✗ peak RSS of an ocfkit action ≤ ${limit} MiB — missed in ${missed.length} of ${rss.length} rows (${lo.toFixed(1)}–${hi.toFixed(1)} MiB, up to ${Math.round(((hi - limit) / limit) * 100)}% over; largest: ${worst.row.agent} ${worst.row.action})`
+        ? `✗ peak RSS of an ocfkit action ≤ ${limit} MiB — missed in ${missed.length} of ${rss.length} rows (${lo.toFixed(1)}–${hi.toFixed(1)} MiB, up to ${Math.round(((hi - limit) / limit) * 100)}% over; largest: ${agentLabel(worst.row)} ${worst.row.action})`
         : `✓ peak RSS of an ocfkit action ≤ ${limit} MiB — met in all ${rss.length} rows (at most ${hi.toFixed(1)} MiB: ${Math.round(((limit - hi) / limit) * 100)}% under)`,
     );
   }
@@ -157,6 +168,17 @@ export function targetLines(rows, extra = []) {
 }
 
 export { round };
+
+/** What the QEMU rows were measured on, or why there are none (result.qemu; absent in runs saved before them). */
+export function qemuLines(q, options = {}) {
+  if (!q) return [];
+  if (q.skipped) return [`QEMU rows: not measured (${q.skipped})`];
+  const agents = Object.entries(q.agents ?? {}).map(([n, a]) => `${n}: ${a.setup} (${a.durationS} s)`);
+  return [
+    `QEMU rows, marked "(QEMU guest)": measured inside ${q.guests}, Debian 12 guest kernel ${q.kernel}, DRBD module ${q.drbdModule}; ${q.packages}. Under TCG every instruction is emulated: absolute times are far slower than on hardware (and than the host rows); compare the ratio. ${q.cycles} cycles and ${q.iterations} monitor samples per side (plus one warm-up round), A/B alternating; each sample timed in the guest by measure-one (static build); no strace pass (processes –). Boot ${q.bootS} s, QEMU part ${q.durationS} s${options.nice ? '; --nice applies to the host rows only' : ''}.`,
+    ...agents.map((a) => `QEMU ${a}`),
+  ];
+}
 
 /** What each side ran on the hot paths (from the strace pass): "ip ×4, grep ×3". */
 export function programLines(rows, actions = ['probe (stopped)', 'monitor (running)', 'start', 'stop']) {
@@ -173,7 +195,7 @@ export function programLines(rows, actions = ['probe (stopped)', 'monitor (runni
     const o = list(row.sides.ocfkit.forks);
     const s = list(row.sides.shell.forks);
     if (!o && !s) continue;
-    out.push(`${row.agent} ${row.action}: ocfkit ${o ?? '–'}; shell ${s ?? '–'}`);
+    out.push(`${agentLabel(row)} ${row.action}: ocfkit ${o ?? '–'}; shell ${s ?? '–'}`);
   }
   return out;
 }
